@@ -1,0 +1,316 @@
+// Tests of the `vmpl` binary's demo subcommand and its command-line contract, run as a user would:
+// the built binary (VMPL_BINARY, the path of the `vmpl` target) in a child process, its exit code
+// and output checked. Page addresses differ between runs, so comparisons mask them.
+
+#include <gtest/gtest.h>
+#include <stdio.h>
+#include <sys/wait.h>
+
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#ifndef VMPL_BINARY
+#error "VMPL_BINARY must name the vmpl executable"
+#endif
+
+namespace {
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs `vmpl <args>` and collects its exit code, stdout and stderr.
+RunResult RunVmpl(const std::string& args) {
+  const std::string err_path = ::testing::TempDir() + "vmpl_demo_test_stderr.txt";
+  const std::string command =
+      std::string("'") + VMPL_BINARY + "' " + args + " 2>'" + err_path + "'";
+  RunResult result;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) {
+    ADD_FAILURE() << "popen failed: " << command;
+    return result;
+  }
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
+    result.out.append(buffer, n);
+  }
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  std::ifstream err_file(err_path);
+  std::stringstream err;
+  err << err_file.rdbuf();
+  result.err = err.str();
+  return result;
+}
+
+uint64_t TestSeed() {
+  return static_cast<uint64_t>(::testing::UnitTest::GetInstance()->random_seed());
+}
+
+std::string DemoArgs(uint64_t seed, const std::string& extra = "") {
+  return "--color=never demo --seed " + std::to_string(seed) + (extra.empty() ? "" : " " + extra);
+}
+
+// Replaces vm_page_t addresses (the only run-dependent values) with a placeholder.
+std::string MaskPointers(const std::string& text) {
+  static const std::regex kPagePointer(R"(page 0x[0-9a-f]+ paddr)");
+  return std::regex_replace(text, kPagePointer, "page PTR paddr");
+}
+
+struct Counts {
+  uint64_t skew = 0;
+  uint64_t nodes = 0;
+  uint64_t pages = 0;
+  uint64_t references = 0;
+  uint64_t markers = 0;
+  uint64_t intervals = 0;
+  uint64_t heap_bytes = 0;
+  uint64_t slot_lines = 0;  // populated slots printed under the list
+};
+
+// Parses every "list NAME: skew ..., N nodes, ..." header and counts the slot lines below it.
+std::map<std::string, Counts> ParseListHeaders(const std::string& text) {
+  static const std::regex kHeader(
+      R"(^list (\S+): skew (0x[0-9a-f]+), (\d+) nodes?, (\d+) pages?, (\d+) references?, )"
+      R"((\d+) markers?, (\d+) intervals?, (\d+) heap bytes$)");
+  static const std::regex kSlotLine(R"(^    \[[ 0-9]{2}\] offset 0x[0-9a-f]+ .*)");
+  std::map<std::string, Counts> lists;
+  std::istringstream in(text);
+  std::string line;
+  Counts* current = nullptr;
+  while (std::getline(in, line)) {
+    std::smatch m;
+    if (std::regex_match(line, m, kHeader)) {
+      Counts& c = lists[m[1]];
+      c.skew = std::stoull(m[2], nullptr, 16);
+      c.nodes = std::stoull(m[3]);
+      c.pages = std::stoull(m[4]);
+      c.references = std::stoull(m[5]);
+      c.markers = std::stoull(m[6]);
+      c.intervals = std::stoull(m[7]);
+      c.heap_bytes = std::stoull(m[8]);
+      current = &c;
+    } else if (line.rfind("splice list ", 0) == 0) {
+      current = nullptr;
+    } else if (current != nullptr && std::regex_match(line, kSlotLine)) {
+      current->slot_lines++;
+    }
+  }
+  return lists;
+}
+
+TEST(VmplDemo, ExitsZeroAndPrintsEveryKindOfSlot) {
+  const uint64_t seed = TestSeed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  const RunResult run = RunVmpl(DemoArgs(seed));
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+
+  // One pattern per kind of line the demo promises (spec section 11 wording).
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"list header", R"(\nlist clone: skew 0x5000, \d+ nodes, )"},
+      {"node line", R"(\n  node key 0x[0-9a-f]+ covers offsets \[0x[0-9a-f]+, 0x[0-9a-f]+\)\n)"},
+      {"page", R"(offset 0x[0-9a-f]+ page 0x[0-9a-f]+ paddr 0x[0-9a-f]+\([L.][R.]\)\n)"},
+      {"page with left split", R"( paddr 0x[0-9a-f]+\(L[R.]\)\n)"},
+      {"page with right split", R"( paddr 0x[0-9a-f]+\([L.]R\)\n)"},
+      {"reference", R"(offset 0x[0-9a-f]+ reference 0x[0-9a-f]+\([L.][R.]\)\n)"},
+      {"marker", R"(offset 0x[0-9a-f]+ zero page marker\n)"},
+      {"interval start awaiting clean",
+       R"(offset 0x[0-9a-f]+ interval start zero dirty awaiting clean 0x[0-9a-f]+ covers \[)"},
+      {"interval start", R"(offset 0x[0-9a-f]+ interval start zero dirty covers \[)"},
+      {"interval end", R"(offset 0x[0-9a-f]+ interval end zero dirty covers \[)"},
+      {"interval slot", R"(offset 0x[0-9a-f]+ interval slot zero dirty (awaiting clean 0x1000 )?)"
+                        R"(covers \[0x[0-9a-f]+, 0x[0-9a-f]+\)\n)"},
+      {"split step", R"(LookupOrAllocate\(0x[0-9a-f]+, SplitInterval\) -> interval slot)"},
+      {"merge step", R"(MergeFrom\(mid, 0x4000, 0x104000\): .* mid is empty\n)"},
+      {"splice header", R"(\nsplice list supply: offset 0x[0-9a-f]+, length 0x[0-9a-f]+, )"
+                        R"(skew 0x0, position 0x0, finalized, )"},
+      {"splice middle node", R"(\n    node key 0x[12]0000\n    \[[ 0-9]{2}\] offset )"},
+      {"splice head", R"(\n  head \[0x[0-9a-f]+, 0x10000\): )"},
+      {"splice middle", R"(\n  middle \[0x10000, 0x30000\): [12] nodes? stored, 32 positions, )"},
+      {"splice tail", R"(\n  tail \[0x30000, 0x3[0-9a-f]+\): )"},
+      {"splice drained", R"(\n  drained by Pop: \d+ positions, each as dumped; processed\n)"},
+      {"valid", R"(\n  valid\n)"},
+      {"summary", R"(\nsummary: 5 structures validated, 0 invalid; 0 failed steps; .* 0 pages )"
+                  R"(and 0 references outstanding: ok\n)"},
+  };
+  for (size_t i = 0; i < expected.size(); i++) {
+    EXPECT_TRUE(std::regex_search(run.out, std::regex(expected[i].second)))
+        << "case " << i << ": no " << expected[i].first << " line (/" << expected[i].second
+        << "/) in:\n"
+        << run.out;
+  }
+  EXPECT_EQ(run.out.find("INVALID"), std::string::npos) << run.out;
+  EXPECT_EQ(run.out.find("PROBLEM"), std::string::npos) << run.out;
+  EXPECT_EQ(run.out.find("\x1b["), std::string::npos) << "colour codes on a pipe";
+}
+
+TEST(VmplDemo, JsonParsesAndAgreesWithText) {
+  const uint64_t seed = TestSeed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  const RunResult text = RunVmpl(DemoArgs(seed));
+  const RunResult json_run = RunVmpl(DemoArgs(seed, "--json"));
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  ASSERT_EQ(json_run.exit_code, 0) << json_run.err;
+
+  nlohmann::json json;
+  ASSERT_NO_THROW(json = nlohmann::json::parse(json_run.out)) << json_run.out;
+  EXPECT_EQ(json["seed"].get<uint64_t>(), seed);
+  EXPECT_TRUE(json["ok"].get<bool>());
+  EXPECT_EQ(json["outstanding"]["pages"].get<uint64_t>(), 0u);
+  EXPECT_EQ(json["outstanding"]["references"].get<uint64_t>(), 0u);
+
+  const std::map<std::string, Counts> headers = ParseListHeaders(text.out);
+  ASSERT_EQ(headers.size(), json["lists"].size()) << text.out;
+  for (size_t i = 0; i < json["lists"].size(); i++) {
+    const nlohmann::json& list = json["lists"][i];
+    const std::string name = list["name"];
+    SCOPED_TRACE("list " + name);
+    auto it = headers.find(name);
+    ASSERT_NE(it, headers.end()) << "list " << i << " (" << name << ") has no text header";
+    const Counts& c = it->second;
+    EXPECT_EQ(list["skew"].get<uint64_t>(), c.skew);
+    EXPECT_EQ(list["nodes"].get<uint64_t>(), c.nodes);
+    EXPECT_EQ(list["pages"].get<uint64_t>(), c.pages);
+    EXPECT_EQ(list["references"].get<uint64_t>(), c.references);
+    EXPECT_EQ(list["markers"].get<uint64_t>(), c.markers);
+    EXPECT_EQ(list["intervals"].get<uint64_t>(), c.intervals);
+    EXPECT_EQ(list["heap_bytes"].get<uint64_t>(), c.heap_bytes);
+    EXPECT_TRUE(list["valid"].get<bool>());
+    // The JSON's own slots add up to its counts, and match the text's slot lines.
+    std::map<std::string, uint64_t> kinds;
+    uint64_t slots = 0;
+    for (const nlohmann::json& node : list["node_list"]) {
+      for (const nlohmann::json& slot : node["slots"]) {
+        kinds[slot["kind"].get<std::string>()]++;
+        slots++;
+      }
+    }
+    EXPECT_EQ(slots, c.slot_lines);
+    EXPECT_EQ(kinds["page"], c.pages);
+    EXPECT_EQ(kinds["reference"], c.references);
+    EXPECT_EQ(kinds["marker"], c.markers);
+    EXPECT_EQ(kinds["interval start"] + kinds["interval slot"], c.intervals);
+    EXPECT_EQ(list["node_list"].size(), c.nodes);
+    EXPECT_EQ(c.heap_bytes, c.nodes * 176) << "sizeof(VmPageListNode) is 176 in the kernel";
+  }
+
+  ASSERT_EQ(json["splice_lists"].size(), 1u);
+  const nlohmann::json& splice = json["splice_lists"][0];
+  static const std::regex kSpliceHeader(
+      R"(\nsplice list supply: offset (0x[0-9a-f]+), length (0x[0-9a-f]+), skew 0x0, position 0x0, )"
+      R"(finalized, (\d+) pages?, (\d+) references?, (\d+) markers?, (\d+) intervals?, )"
+      R"((\d+) gaps?\n)");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(text.out, m, kSpliceHeader)) << text.out;
+  EXPECT_EQ(splice["offset"].get<uint64_t>(), std::stoull(m[1], nullptr, 16));
+  EXPECT_EQ(splice["length"].get<uint64_t>(), std::stoull(m[2], nullptr, 16));
+  EXPECT_EQ(splice["pages"].get<uint64_t>(), std::stoull(m[3]));
+  EXPECT_EQ(splice["references"].get<uint64_t>(), std::stoull(m[4]));
+  EXPECT_EQ(splice["markers"].get<uint64_t>(), std::stoull(m[5]));
+  EXPECT_EQ(splice["intervals"].get<uint64_t>(), std::stoull(m[6]));
+  EXPECT_EQ(splice["gaps"].get<uint64_t>(), std::stoull(m[7]));
+  // Head, middle and tail partition the range.
+  uint64_t expected_start = splice["offset"].get<uint64_t>();
+  uint64_t positions = 0;
+  for (const nlohmann::json& part : splice["parts"]) {
+    EXPECT_EQ(part["start"].get<uint64_t>(), expected_start) << part["name"];
+    expected_start = part["end"].get<uint64_t>();
+    positions += part["positions"].get<uint64_t>();
+  }
+  EXPECT_EQ(expected_start, splice["offset"].get<uint64_t>() + splice["length"].get<uint64_t>());
+  EXPECT_EQ(positions * 4096, splice["length"].get<uint64_t>());
+  // Pop returned exactly what the dump showed, position by position.
+  EXPECT_EQ(splice["drain"]["popped"].get<uint64_t>(), positions);
+  EXPECT_TRUE(splice["drain"]["processed"].get<bool>());
+  EXPECT_TRUE(splice["drain"]["mismatches"].empty()) << splice["drain"]["mismatches"];
+}
+
+TEST(VmplDemo, SameSeedGivesSameOutput) {
+  const uint64_t seed = TestSeed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  const RunResult first = RunVmpl(DemoArgs(seed));
+  const RunResult second = RunVmpl(DemoArgs(seed));
+  ASSERT_EQ(first.exit_code, 0);
+  ASSERT_EQ(second.exit_code, 0);
+  EXPECT_EQ(MaskPointers(first.out), MaskPointers(second.out));
+}
+
+TEST(VmplDemo, ManySeedsStayValid) {
+  const uint64_t base = TestSeed();
+  for (uint64_t i = 0; i < 16; i++) {
+    const uint64_t seed = base * 16 + i;
+    const RunResult run = RunVmpl(DemoArgs(seed, "--json"));
+    ASSERT_EQ(run.exit_code, 0) << "seed " << seed << " (case " << i << ")\n" << run.err;
+    const nlohmann::json json = nlohmann::json::parse(run.out);
+    EXPECT_TRUE(json["ok"].get<bool>()) << "seed " << seed << " (case " << i << ")";
+    EXPECT_TRUE(json["problems"].empty()) << "seed " << seed << ": " << json["problems"];
+  }
+}
+
+TEST(VmplCli, UnknownOptionIsUsageError) {
+  const RunResult run = RunVmpl("--bogus");
+  EXPECT_EQ(run.exit_code, 2) << run.out << run.err;
+  EXPECT_NE(run.err.find("--bogus"), std::string::npos) << run.err;
+}
+
+TEST(VmplCli, BadArgumentsAreUsageErrors) {
+  const std::vector<std::string> cases = {
+      "",                                  // no subcommand
+      "nosuchcommand",                     // unknown subcommand
+      "demo --bogus",                      // unknown option of a subcommand
+      "demo --seed",                       // missing value
+      "demo --seed -1",                    // negative
+      "demo --seed abc",                   // not a number
+      "demo --seed 18446744073709551616",  // 2^64
+      "--color=sometimes demo",            // bad colour mode
+  };
+  for (size_t i = 0; i < cases.size(); i++) {
+    const RunResult run = RunVmpl(cases[i]);
+    EXPECT_EQ(run.exit_code, 2) << "case " << i << ": vmpl " << cases[i] << "\n" << run.err;
+    EXPECT_FALSE(run.err.empty()) << "case " << i << ": no message for vmpl " << cases[i];
+  }
+}
+
+TEST(VmplCli, HelpHasExamplesAndExitsZero) {
+  const std::vector<std::string> cases = {"--help", "demo --help", "demo -h"};
+  for (size_t i = 0; i < cases.size(); i++) {
+    const RunResult run = RunVmpl(cases[i]);
+    EXPECT_EQ(run.exit_code, 0) << "case " << i << ": vmpl " << cases[i];
+    EXPECT_NE(run.out.find("EXAMPLES:"), std::string::npos)
+        << "case " << i << ": vmpl " << cases[i] << "\n"
+        << run.out;
+  }
+}
+
+TEST(VmplCli, SeedAcceptsHexAndMaximum) {
+  const RunResult hex = RunVmpl("--color=never demo --seed 0x2a");
+  const RunResult dec = RunVmpl("--color=never demo --seed 42");
+  ASSERT_EQ(hex.exit_code, 0) << hex.err;
+  ASSERT_EQ(dec.exit_code, 0) << dec.err;
+  EXPECT_EQ(MaskPointers(hex.out), MaskPointers(dec.out));
+  const RunResult max = RunVmpl("--color=never demo --seed 18446744073709551615");
+  EXPECT_EQ(max.exit_code, 0) << max.err;
+  EXPECT_NE(max.out.find("seed 18446744073709551615"), std::string::npos);
+}
+
+TEST(VmplCli, ColorOnlyWhenAsked) {
+  const RunResult never = RunVmpl("--color=never demo");
+  const RunResult always = RunVmpl("--color=always demo");
+  ASSERT_EQ(never.exit_code, 0);
+  ASSERT_EQ(always.exit_code, 0);
+  EXPECT_EQ(never.out.find("\x1b["), std::string::npos);
+  EXPECT_NE(always.out.find("\x1b["), std::string::npos);
+  // Auto on a pipe: no colour.
+  const RunResult automatic = RunVmpl("demo");
+  EXPECT_EQ(automatic.out.find("\x1b["), std::string::npos);
+}
+
+}  // namespace

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <stdio.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <map>
@@ -28,7 +29,10 @@ struct RunResult {
 
 // Runs `vmpl <args>` and collects its exit code, stdout and stderr.
 RunResult RunVmpl(const std::string& args) {
-  const std::string err_path = ::testing::TempDir() + "vmpl_demo_test_stderr.txt";
+  // One file per call: ctest runs the tests of this program in parallel processes.
+  static int calls = 0;
+  const std::string err_path = ::testing::TempDir() + "vmpl_demo_test_stderr." +
+                               std::to_string(getpid()) + "." + std::to_string(calls++) + ".txt";
   const std::string command =
       std::string("'") + VMPL_BINARY + "' " + args + " 2>'" + err_path + "'";
   RunResult result;
@@ -48,6 +52,8 @@ RunResult RunVmpl(const std::string& args) {
   std::stringstream err;
   err << err_file.rdbuf();
   result.err = err.str();
+  err_file.close();
+  unlink(err_path.c_str());
   return result;
 }
 

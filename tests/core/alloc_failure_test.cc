@@ -16,20 +16,19 @@
 // have the same shape as the run without failures. Every page and reference must be back in the
 // allocator at the end (and under ASan, LeakSanitizer sees any node that was lost).
 
+#include <gtest/gtest.h>
 #include <inttypes.h>
 #include <stdint.h>
-
-#include <functional>
-#include <string>
-#include <utility>
-#include <vector>
-
-#include <gtest/gtest.h>
 #include <vm/pmm.h>
 #include <vm/vm_page_list.h>
 #include <vmpl/alloc_failure.h>
 #include <vmpl/page_allocator.h>
 #include <vmpl/validate.h>
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "page_list_model.h"
 
@@ -140,9 +139,7 @@ class Workload {
   // Steps whose precondition did not hold (only expected after a sticky failure).
   int skipped() const { return skipped_; }
   // Checked allocations made by each attempt, in order (first try only).
-  const std::vector<std::pair<std::string, uint64_t>>& allocations() const {
-    return allocations_;
-  }
+  const std::vector<std::pair<std::string, uint64_t>>& allocations() const { return allocations_; }
 
  private:
   // Runs |op|, which returns true if the page-list call succeeded (and has then updated the
@@ -297,8 +294,8 @@ class Workload {
   // PopulateSlotsInInterval(start, end), then fills every odd slot and returns every even one
   // (unfilled slots are never adjacent, so each return merges with its neighbours directly).
   void Populate(Subject& s, uint64_t start, uint64_t end) {
-    const std::string name = std::string("PopulateSlotsInInterval ") + s.name + " [" +
-                             Hex(start) + ", " + Hex(end) + ")";
+    const std::string name = std::string("PopulateSlotsInInterval ") + s.name + " [" + Hex(start) +
+                             ", " + Hex(end) + ")";
     auto it = s.model.IntervalAt(start);
     if (Skip(it != s.model.intervals.end() && end <= it->second.end, name)) {
       return;
@@ -321,8 +318,8 @@ class Workload {
            ((offset - start) / kPage) % 4 == 1 ? Content::Kind::kPage : Content::Kind::kMarker);
     }
     for (uint64_t offset = start; offset < end; offset += 2 * kPage) {
-      const std::string return_name = std::string("ReturnIntervalSlot ") + s.name + " at " +
-                                      Hex(offset);
+      const std::string return_name =
+          std::string("ReturnIntervalSlot ") + s.name + " at " + Hex(offset);
       if (Skip(s.model.At(offset).kind == Slot::Kind::kIntervalSlot, return_name)) {
         continue;
       }
@@ -342,11 +339,10 @@ class Workload {
     const std::string name = std::string(clip_start ? "ClipIntervalStart " : "ClipIntervalEnd ") +
                              s.name + "(" + Hex(sentinel) + ", " + Hex(len) + ")";
     const Slot slot = s.model.At(sentinel);
-    const bool holds =
-        clip_start ? slot.kind == Slot::Kind::kIntervalStart &&
-                         slot.interval.end - slot.interval_start > len
-                   : slot.kind == Slot::Kind::kIntervalEnd &&
-                         slot.interval.end - slot.interval_start > len;
+    const bool holds = clip_start ? slot.kind == Slot::Kind::kIntervalStart &&
+                                        slot.interval.end - slot.interval_start > len
+                                  : slot.kind == Slot::Kind::kIntervalEnd &&
+                                        slot.interval.end - slot.interval_start > len;
     if (Skip(holds, name)) {
       return;
     }
@@ -420,9 +416,11 @@ class Workload {
         (*r)++;
         FreeContent(p);
       });
+      // On a conflict the item of |from| wins and |onto|'s is released (spec 4.9).
       size_t expected_releases = 0;
       for (const auto& [o, c] : from.model.content) {
-        expected_releases += !onto.model.content.emplace(o, c).second;
+        expected_releases += onto.model.content.count(o);
+        onto.model.content[o] = c;
       }
       EXPECT_EQ(releases, expected_releases) << name;
       from.model.content.clear();
@@ -454,8 +452,8 @@ class Workload {
         continue;
       }
       const uint64_t target = offset + i * kPage;
-      const std::string insert = std::string("insert popped item into ") + dst.name + " at " +
-                                 Hex(target);
+      const std::string insert =
+          std::string("insert popped item into ") + dst.name + " at " + Hex(target);
       const bool ok = Attempt(insert, [&]() {
         auto [slot, found] = dst.list.LookupOrAllocate(target, IntervalHandling::NoIntervals);
         EXPECT_FALSE(found) << insert;

@@ -31,16 +31,16 @@
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <vm/vm_page_list.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <iterator>
 #include <map>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <vm/vm_page_list.h>
 
 namespace vmpl_test {
 
@@ -192,18 +192,17 @@ inline Slot DecodeSlot(const VmPageOrMarker& p) {
     return slot;
   }
   if (p.IsPage()) {
-    return Slot::OfContent(Content::Page(p.Page(), p.Page()->object.cow_left_split,
-                                         p.Page()->object.cow_right_split));
+    return Slot::OfContent(
+        Content::Page(p.Page(), p.Page()->object.cow_left_split, p.Page()->object.cow_right_split));
   }
   if (p.IsReference()) {
-    return Slot::OfContent(Content::Reference(p.Reference().value(), p.PageOrRefLeftSplit(),
-                                              p.PageOrRefRightSplit()));
+    return Slot::OfContent(
+        Content::Reference(p.Reference().value(), p.PageOrRefLeftSplit(), p.PageOrRefRightSplit()));
   }
   if (p.IsMarker()) {
     return Slot::OfContent(Content::Marker());
   }
-  if (!p.IsIntervalZero() ||
-      !(p.IsIntervalStart() || p.IsIntervalEnd() || p.IsIntervalSlot())) {
+  if (!p.IsIntervalZero() || !(p.IsIntervalStart() || p.IsIntervalEnd() || p.IsIntervalSlot())) {
     slot.kind = Slot::Kind::kMalformed;
     return slot;
   }
@@ -314,6 +313,7 @@ class PageListModel {
     for (auto it = content.lower_bound(start); it != content.end() && it->first < end; ++it) {
       out.emplace_back(it->first, Slot::OfContent(it->second));
     }
+    const auto content_end = static_cast<std::ptrdiff_t>(out.size());
     auto it = intervals.lower_bound(start);
     if (it != intervals.begin()) {
       --it;  // its End may lie in range
@@ -328,8 +328,9 @@ class PageListModel {
         out.emplace_back(last, SentinelAt(it, last));
       }
     }
-    std::sort(out.begin(), out.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
+    // Both halves are sorted by offset already.
+    std::inplace_merge(out.begin(), out.begin() + content_end, out.end(),
+                       [](const auto& a, const auto& b) { return a.first < b.first; });
     return out;
   }
 
@@ -379,10 +380,12 @@ class PageListModel {
   }
 
   // The number of nodes the list must have: one per node key holding a populated slot.
-  size_t NodeCount() const {
+  size_t NodeCount() const { return NodeCount(Populated(0, UINT64_MAX)); }
+  // The same, from Populated(0, UINT64_MAX) computed by the caller.
+  size_t NodeCount(const std::vector<std::pair<uint64_t, Slot>>& populated) const {
     size_t count = 0;
     uint64_t last_key = 0;
-    for (const auto& [offset, slot] : Populated(0, UINT64_MAX)) {
+    for (const auto& [offset, slot] : populated) {
       const uint64_t key = NodeKey(offset);
       if (count == 0 || key != last_key) {
         count++;
@@ -670,8 +673,8 @@ inline std::optional<std::string> FirstDifference(const PageListModel& expected,
       return "offset " + Hex(a[j].first) + ": expected empty, list has " + a[j].second.ToString();
     }
     if (!(e[i].second == a[j].second)) {
-      return "offset " + Hex(e[i].first) + ": expected " + e[i].second.ToString() +
-             ", list has " + a[j].second.ToString();
+      return "offset " + Hex(e[i].first) + ": expected " + e[i].second.ToString() + ", list has " +
+             a[j].second.ToString();
     }
     i++;
     j++;
@@ -680,6 +683,48 @@ inline std::optional<std::string> FirstDifference(const PageListModel& expected,
 }
 
 // Reads |list| and compares it with |model|: "" if they agree, else what differs first.
+inline std::string CompareListWithModel(const VmPageList& list, const PageListModel& model);
+
+// The same comparison done in one walk of |list| against |populated| (model.Populated(0,
+// UINT64_MAX)), without building a second model: matching every populated offset and the kind of
+// each slot there also matches interval extents, since a sentinel sits at each end of each
+// interval. On a difference, the full comparison above describes it.
+inline std::string CompareListWithPopulated(
+    const VmPageList& list, const PageListModel& model,
+    const std::vector<std::pair<uint64_t, Slot>>& populated) {
+  std::string diff;
+  if (list.GetSkew() != model.skew()) {
+    diff = "skew: expected " + Hex(model.skew()) + ", list has " + Hex(list.GetSkew());
+  }
+  size_t i = 0;
+  if (diff.empty()) {
+    list.ForEveryPage([&](const VmPageOrMarker* p, uint64_t offset) -> zx_status_t {
+      if (i == populated.size() || offset < populated[i].first) {
+        diff = "offset " + Hex(offset) + ": expected empty, list has " + DecodeSlot(*p).ToString();
+      } else if (offset > populated[i].first) {
+        diff = "offset " + Hex(populated[i].first) + ": expected " +
+               populated[i].second.ToString() + ", list slot is empty";
+      } else {
+        const std::string mismatch = SlotMismatch(*p, populated[i].second);
+        if (!mismatch.empty()) {
+          diff = "offset " + Hex(offset) + ": " + mismatch;
+        }
+      }
+      i++;
+      return diff.empty() ? ZX_ERR_NEXT : ZX_ERR_STOP;
+    });
+  }
+  if (diff.empty() && i < populated.size()) {
+    diff = "offset " + Hex(populated[i].first) + ": expected " + populated[i].second.ToString() +
+           ", list slot is empty";
+  }
+  if (diff.empty()) {
+    return diff;
+  }
+  const std::string full = CompareListWithModel(list, model);
+  return full.empty() ? diff : full;
+}
+
 inline std::string CompareListWithModel(const VmPageList& list, const PageListModel& model) {
   std::string error;
   const PageListModel read = ReadList(list, &error);

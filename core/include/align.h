@@ -6,8 +6,8 @@
 
 #include <stdint.h>
 
-#define ROUNDUP(a, b) (((a) + ((b) - 1)) & ~((b) - 1))
-#define ROUNDDOWN(a, b) ((a) & ~((b) - 1))
+#define ROUNDUP(a, b) (((a) + ((b)-1)) & ~((b)-1))
+#define ROUNDDOWN(a, b) ((a) & ~((b)-1))
 #define ALIGN(a, b) ROUNDUP(a, b)
 #define IS_ALIGNED(a, b) (!(((uintptr_t)(a)) & (((uintptr_t)(b)) - 1)))
 #define IS_ROUNDED(a, b) IS_ALIGNED(a, b)

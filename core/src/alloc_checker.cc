@@ -1,8 +1,7 @@
 // fbl::AllocChecker and the allocation-failure injector behind it.
 
-#include <stdlib.h>
-
 #include <fbl/alloc_checker.h>
+#include <stdlib.h>
 #include <vmpl/alloc_failure.h>
 #include <vmpl/kernel_assert.h>
 
@@ -27,9 +26,9 @@ void AllocFailureInjector::FailNth(uint64_t n, bool sticky) {
 
 bool AllocFailureInjector::ShouldFail() {
   const uint64_t attempt = ++g_injector.attempts;
-  const bool fail = g_injector.fail_at != 0 &&
-                    (attempt == g_injector.fail_at ||
-                     (g_injector.sticky && attempt > g_injector.fail_at));
+  const bool fail =
+      g_injector.fail_at != 0 &&
+      (attempt == g_injector.fail_at || (g_injector.sticky && attempt > g_injector.fail_at));
   if (fail) {
     g_injector.failures++;
   }

@@ -3,7 +3,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-
 #include <vmpl/kernel_assert.h>
 
 namespace vmpl {

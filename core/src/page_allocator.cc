@@ -2,13 +2,11 @@
 // standing in for the page compressor's handles.
 
 #include <string.h>
-
 #include <vm/pmm.h>
+#include <vm/vm.h>
 #include <vmpl/kernel_assert.h>
 #include <vmpl/page_allocator.h>
 #include <zircon/errors.h>
-
-#include <vm/vm.h>
 
 namespace vmpl {
 

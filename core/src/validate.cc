@@ -1,16 +1,14 @@
 // vmpl::Validate: every invariant of a page list or splice list, checked over live memory that may
 // be corrupt. The walk over the tree is bounded and never trusts a link it has not checked.
 
-#include <vmpl/validate.h>
-
 #include <inttypes.h>
 #include <stdio.h>
+#include <vmpl/page_list_access.h>
+#include <vmpl/validate.h>
+#include <vmpl/wavl_check.h>
 
 #include <algorithm>
 #include <unordered_set>
-
-#include <vmpl/page_list_access.h>
-#include <vmpl/wavl_check.h>
 
 namespace vmpl {
 namespace {
@@ -75,15 +73,17 @@ std::vector<const VmPageListNode*> CollectNodes(const NodeTree& tree, size_t max
     const VmPageListNode* node = stack.back();
     stack.pop_back();
     nodes.push_back(node);
-    for (const VmPageListNode* child : {node->wavl_node_state_.left_, node->wavl_node_state_.right_}) {
+    for (const VmPageListNode* child :
+         {node->wavl_node_state_.left_, node->wavl_node_state_.right_}) {
       if (followable(child)) {
         seen.insert(child);
         stack.push_back(child);
       }
     }
   }
-  std::sort(nodes.begin(), nodes.end(),
-            [](const VmPageListNode* a, const VmPageListNode* b) { return a->offset() < b->offset(); });
+  std::sort(nodes.begin(), nodes.end(), [](const VmPageListNode* a, const VmPageListNode* b) {
+    return a->offset() < b->offset();
+  });
   return nodes;
 }
 
@@ -150,9 +150,9 @@ class IntervalTracker {
   void OnSlot(uint64_t raw, uintptr_t node_addr, uint64_t offset) {
     if ((raw & kTypeMask) != kTypeInterval) {
       if (open_) {
-        report_.AddAt(Violation::Kind::kInterval, node_addr, offset,
-                      "content " + Hex(raw) + " inside the interval that starts at " +
-                          Hex(open_start_));
+        report_.AddAt(
+            Violation::Kind::kInterval, node_addr, offset,
+            "content " + Hex(raw) + " inside the interval that starts at " + Hex(open_start_));
       }
       return;
     }
@@ -405,8 +405,7 @@ std::vector<Violation> Validate(const VmPageSpliceList& splice, const ValidateOp
   if (!list_is_empty(&raw_pages)) {
     const uint64_t remaining = pos <= length ? (length - pos) / PAGE_SIZE : 0;
     uint64_t count = 0;
-    for (const list_node* n = raw_pages.next; n != &raw_pages && count <= remaining;
-         n = n->next) {
+    for (const list_node* n = raw_pages.next; n != &raw_pages && count <= remaining; n = n->next) {
       count++;
     }
     if (count != remaining) {

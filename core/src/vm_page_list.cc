@@ -2,11 +2,9 @@
 // splicing. Written from the behaviour described in the reference specification (see
 // docs/architecture.md); section numbers below refer to it.
 
-#include <vm/vm_page_list.h>
-
-#include <vmpl/page_allocator.h>
-
 #include <fbl/alloc_checker.h>
+#include <vm/vm_page_list.h>
+#include <vmpl/page_allocator.h>
 
 namespace {
 
@@ -161,7 +159,8 @@ ktl::pair<VmPageOrMarker*, bool> VmPageList::LookupOrAllocateCheckForInterval(ui
   // Split [start, end] into [start, offset) [offset] (offset, end] (section 4.4 step 6 on).
   DEBUG_ASSERT(found_interval && found_interval->IsIntervalZero());
   DEBUG_ASSERT(slot->IsEmpty() || slot->IsIntervalStart() || slot->IsIntervalEnd());
-  const VmPageOrMarker::IntervalDirtyState dirty_state = found_interval->GetZeroIntervalDirtyState();
+  const VmPageOrMarker::IntervalDirtyState dirty_state =
+      found_interval->GetZeroIntervalDirtyState();
   const bool slot_is_start = slot->IsIntervalStart();
   const bool slot_is_end = slot->IsIntervalEnd();
 
@@ -438,8 +437,7 @@ zx_status_t VmPageList::AddZeroIntervalInternal(uint64_t start_offset, uint64_t 
   DEBUG_ASSERT(start_offset < end_offset);
   DEBUG_ASSERT(!replace_existing_slot || end_offset - start_offset == PAGE_SIZE);
   DEBUG_ASSERT(replace_existing_slot || !AnyPagesOrIntervalsInRange(start_offset, end_offset));
-  DEBUG_ASSERT(awaiting_clean_len == 0 ||
-               dirty_state == VmPageOrMarker::IntervalDirtyState::Dirty);
+  DEBUG_ASSERT(awaiting_clean_len == 0 || dirty_state == VmPageOrMarker::IntervalDirtyState::Dirty);
 
   const uint64_t interval_start = start_offset;
   const uint64_t interval_end = end_offset - PAGE_SIZE;
@@ -606,9 +604,9 @@ zx_status_t VmPageList::PopulateSlotsInInterval(uint64_t start_offset, uint64_t 
   ASSERT(IsOffsetInInterval(start_offset));
   ASSERT(IsOffsetInInterval(last_offset));
   if (last_offset > start_offset + PAGE_SIZE) {
-    zx_status_t populated = ForEveryPageInRange(
-        [](const VmPageOrMarker*, uint64_t) { return ZX_ERR_BAD_STATE; },
-        start_offset + PAGE_SIZE, last_offset);
+    zx_status_t populated =
+        ForEveryPageInRange([](const VmPageOrMarker*, uint64_t) { return ZX_ERR_BAD_STATE; },
+                            start_offset + PAGE_SIZE, last_offset);
     ASSERT_MSG(populated == ZX_OK, "populated slot inside the range to populate");
   }
 #endif
@@ -656,7 +654,8 @@ zx_status_t VmPageList::PopulateSlotsInInterval(uint64_t start_offset, uint64_t 
   // Overwrite every slot in [inner_start, inner_last] with a Slot sentinel, handing out the
   // awaiting-clean length a page at a time from the front (section 4.8).
   auto node = list_.find(NodeOffset(inner_start));
-  uint64_t awaiting_clean_len = node->Lookup(NodeIndex(inner_start)).GetZeroIntervalAwaitingCleanLength();
+  uint64_t awaiting_clean_len =
+      node->Lookup(NodeIndex(inner_start)).GetZeroIntervalAwaitingCleanLength();
   for (uint64_t offset = inner_start; offset <= inner_last; offset += PAGE_SIZE) {
     const size_t index = NodeIndex(offset);
     if (index == 0 && offset != inner_start) {
@@ -1084,8 +1083,7 @@ zx_status_t VmPageSpliceList::Append(VmPageOrMarker content) {
 }
 
 bool VmPageSpliceList::IsEmpty() const {
-  return head_.IsEmpty() && tail_.IsEmpty() && middle_.is_empty() &&
-         list_is_empty(&raw_pages_);
+  return head_.IsEmpty() && tail_.IsEmpty() && middle_.is_empty() && list_is_empty(&raw_pages_);
 }
 
 void VmPageSpliceList::Finalize() {

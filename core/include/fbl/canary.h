@@ -8,7 +8,6 @@
 #define FBL_CANARY_H_
 
 #include <stdint.h>
-
 #include <vmpl/kernel_assert.h>
 
 namespace fbl {

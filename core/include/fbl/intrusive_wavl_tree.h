@@ -41,14 +41,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <vmpl/kernel_assert.h>
+#include <zircon/compiler.h>
 
 #include <iterator>
 #include <memory>
 #include <type_traits>
 #include <utility>
-
-#include <vmpl/kernel_assert.h>
-#include <zircon/compiler.h>
 
 namespace fbl {
 

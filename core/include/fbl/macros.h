@@ -7,9 +7,9 @@
   _class_name(const _class_name&) = delete;              \
   _class_name& operator=(const _class_name&) = delete
 
-#define DISALLOW_COPY_ASSIGN_AND_MOVE(_class_name)  \
-  _class_name(const _class_name&) = delete;         \
-  _class_name(_class_name&&) = delete;              \
+#define DISALLOW_COPY_ASSIGN_AND_MOVE(_class_name)     \
+  _class_name(const _class_name&) = delete;            \
+  _class_name(_class_name&&) = delete;                 \
   _class_name& operator=(const _class_name&) = delete; \
   _class_name& operator=(_class_name&&) = delete
 

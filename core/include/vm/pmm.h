@@ -4,9 +4,8 @@
 #ifndef VM_PMM_H_
 #define VM_PMM_H_
 
-#include <zircon/types.h>
-
 #include <vm/page.h>
+#include <zircon/types.h>
 
 // Allocates one page; ZX_ERR_NO_MEMORY when the allocator is exhausted or a failure is injected.
 zx_status_t pmm_alloc_page(uint32_t alloc_flags, vm_page_t** page);

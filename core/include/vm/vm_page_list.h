@@ -16,21 +16,20 @@
 
 #include <align.h>
 #include <bits.h>
-#include <lib/fit/function.h>
-#include <zircon/errors.h>
-#include <zircon/listnode.h>
-#include <zircon/types.h>
-
 #include <fbl/canary.h>
 #include <fbl/intrusive_wavl_tree.h>
 #include <fbl/macros.h>
 #include <ktl/algorithm.h>
 #include <ktl/unique_ptr.h>
 #include <ktl/utility.h>
+#include <lib/fit/function.h>
 #include <vm/page.h>
 #include <vm/pmm.h>
 #include <vm/vm.h>
 #include <vmpl/kernel_assert.h>
+#include <zircon/errors.h>
+#include <zircon/listnode.h>
+#include <zircon/types.h>
 
 class VmPageList;
 class VMPLCursor;
@@ -1195,7 +1194,7 @@ class VmPageList final {
   // The middle interval containing offset spans only a single page, i.e. offset is an
   // IntervalSentinel::Slot, which can now be manipulated independently.
   ktl::pair<VmPageOrMarker*, bool> LookupOrAllocateCheckForInterval(uint64_t offset,
-                                                                   bool split_interval);
+                                                                    bool split_interval);
 
   // vmpl: node bookkeeping shared by every path that creates or destroys nodes, so that each
   // node allocation and free happens in exactly one place.
@@ -1416,9 +1415,8 @@ class VmPageList final {
       uint64_t interval_start_offset;
       bool start_compare_status;
       bool started_interval;
-    } interval_tracker = {.interval_start_offset = 0,
-                          .start_compare_status = false,
-                          .started_interval = false};
+    } interval_tracker = {
+        .interval_start_offset = 0, .start_compare_status = false, .started_interval = false};
 
     zx_status_t status = ForEveryPageAndGapInRange<PTR_TYPE>(
         self,

@@ -24,11 +24,11 @@ namespace vmpl {
                              ...) __attribute__((format(printf, 4, 5)));
 }  // namespace vmpl
 
-#define ASSERT_MSG(x, fmt, ...)                                          \
-  do {                                                                   \
-    if (unlikely(!(x))) {                                                \
+#define ASSERT_MSG(x, fmt, ...)                                                   \
+  do {                                                                            \
+    if (unlikely(!(x))) {                                                         \
       ::vmpl::AssertFail(__FILE__, __LINE__, #x, fmt __VA_OPT__(, ) __VA_ARGS__); \
-    }                                                                    \
+    }                                                                             \
   } while (0)
 #define ASSERT(x) ASSERT_MSG(x, "%s", "")
 
@@ -51,6 +51,7 @@ namespace vmpl {
 #define ZX_DEBUG_ASSERT(x) DEBUG_ASSERT(x)
 #define ZX_DEBUG_ASSERT_MSG(x, fmt, ...) DEBUG_ASSERT_MSG(x, fmt __VA_OPT__(, ) __VA_ARGS__)
 
-#define panic(fmt, ...) ::vmpl::AssertFail(__FILE__, __LINE__, "panic", fmt __VA_OPT__(, ) __VA_ARGS__)
+#define panic(fmt, ...) \
+  ::vmpl::AssertFail(__FILE__, __LINE__, "panic", fmt __VA_OPT__(, ) __VA_ARGS__)
 
 #endif  // VMPL_KERNEL_ASSERT_H_

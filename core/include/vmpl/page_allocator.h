@@ -29,14 +29,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <vm/page.h>
 
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <unordered_set>
 #include <vector>
-
-#include <vm/page.h>
 
 namespace vmpl {
 

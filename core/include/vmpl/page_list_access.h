@@ -9,7 +9,6 @@
 #define VMPL_PAGE_LIST_ACCESS_H_
 
 #include <stdint.h>
-
 #include <vm/vm_page_list.h>
 
 namespace vmpl {

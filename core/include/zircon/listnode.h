@@ -83,7 +83,6 @@ static inline void list_move(list_node* old_list, list_node* new_list) {
   }
 }
 
-#define list_for_every(list, node) \
-  for (node = (list)->next; node != (list); node = node->next)
+#define list_for_every(list, node) for (node = (list)->next; node != (list); node = node->next)
 
 #endif  // ZIRCON_LISTNODE_H_

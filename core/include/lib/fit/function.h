@@ -9,13 +9,12 @@
 #define LIB_FIT_FUNCTION_H_
 
 #include <stddef.h>
+#include <vmpl/kernel_assert.h>
 
 #include <cstddef>
 #include <new>
 #include <type_traits>
 #include <utility>
-
-#include <vmpl/kernel_assert.h>
 
 namespace fit {
 

@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "command.h"
+#include "demo_kernel.h"
 #include "page_list_json.h"
 #include "page_list_text.h"
 
@@ -480,7 +481,7 @@ void PrintText(const DemoReport& report, const TextStyle& style) {
   fputs(out.c_str(), stdout);
 }
 
-void PrintJson(const DemoReport& report) {
+void PrintJson(const DemoReport& report, const SimulatedKernelReport& kernel) {
   nlohmann::ordered_json j;
   j["seed"] = report.seed;
   j["steps"] = report.steps;
@@ -499,6 +500,7 @@ void PrintJson(const DemoReport& report) {
   j["outstanding"] = {{"pages", report.pages_outstanding},
                       {"references", report.references_outstanding}};
   j["ok"] = report.ok();
+  j["simulated_kernel"] = SimulatedKernelToJson(kernel);
   fputs((j.dump(2) + "\n").c_str(), stdout);
 }
 
@@ -546,7 +548,9 @@ Subcommand RegisterDemoCommand(CLI::App& root, const GlobalOptions& globals) {
   demo->description(
       "Run a small deterministic workload on page lists built like a VMO clone tree (pages,\n"
       "references with split bits, markers, zero intervals, TakePages, MergeFrom) and print\n"
-      "every list node by node, slot by slot, with the result of vmpl::Validate.");
+      "every list node by node, slot by slot, with the result of vmpl::Validate. Then run a\n"
+      "small simulated kernel (vmpl::sim: clone trees, pager VMOs, splice lists) and show each\n"
+      "of its lists as a node map, one cell per slot.");
   demo->footer(kDemoFooter);
   demo->add_option("--seed", options->seed, "Seed of the workload's random choices")
       ->check(UnsignedInteger())
@@ -557,13 +561,16 @@ Subcommand RegisterDemoCommand(CLI::App& root, const GlobalOptions& globals) {
   const GlobalOptions* global_options = &globals;
   return Subcommand{demo, [options, global_options]() {
                       const DemoReport report = RunDemo(options->seed);
+                      const SimulatedKernelReport kernel = RunSimulatedKernel(options->seed);
                       if (options->json) {
-                        PrintJson(report);
+                        PrintJson(report, kernel);
                       } else {
-                        PrintText(report, TextStyle{.color = UseColor(*global_options)});
+                        const TextStyle style{.color = UseColor(*global_options)};
+                        PrintText(report, style);
+                        fputs(("\n" + FormatSimulatedKernel(kernel, style)).c_str(), stdout);
                       }
                       fflush(stdout);
-                      return report.ok() ? kExitOk : kExitProblems;
+                      return report.ok() && kernel.ok() ? kExitOk : kExitProblems;
                     }};
 }
 

@@ -37,11 +37,14 @@ namespace {
 // Every subcommand, in the order `vmpl --help` lists them.
 constexpr Registrar kRegistrars[] = {
     &RegisterDemoCommand,
+    &RegisterSimCommand,
 };
 
 constexpr char kRootFooter[] = R"(EXAMPLES:
   vmpl demo                  run the demo workload and print every page list node by node
   vmpl demo --seed 7 --json  the same data as JSON, for another seed
+  vmpl sim --seed 1 --duration 600 --check-every 1000
+                             ten minutes of kernel-like VMO traffic, validated every 1000 steps
   vmpl demo --help           options of one subcommand
 
 EXIT STATUS:

@@ -261,6 +261,38 @@ TEST(VmplDemo, ManySeedsStayValid) {
   }
 }
 
+// The second half of the demo: a small simulated kernel whose lists are shown as node maps.
+TEST(VmplDemo, ShowsASmallSimulatedKernel) {
+  const uint64_t seed = TestSeed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  const RunResult text = RunVmpl(DemoArgs(seed));
+  ASSERT_EQ(text.exit_code, 0) << text.out << text.err;
+  EXPECT_NE(text.out.find("a small simulated kernel (vmpl::sim, seed " + std::to_string(seed)),
+            std::string::npos);
+  // Node map rows: the key, 16 cells, the unskewed offsets.
+  const std::regex row(R"(\n  key +0x[0-9a-f]+ \|[PpRrMS\[\]\-. ]{16}\| offsets \[0x[0-9a-f]+, 0x[0-9a-f]+\)\n)");
+  EXPECT_TRUE(std::regex_search(text.out, row)) << text.out;
+
+  const RunResult json_run = RunVmpl(DemoArgs(seed, "--json"));
+  ASSERT_EQ(json_run.exit_code, 0) << json_run.err;
+  const nlohmann::json kernel = nlohmann::json::parse(json_run.out)["simulated_kernel"];
+  EXPECT_TRUE(kernel["ok"].get<bool>()) << kernel["failure"];
+  EXPECT_GT(kernel["steps"].get<uint64_t>(), 0u);
+  const nlohmann::json& census = kernel["census"];
+  EXPECT_EQ(kernel["lists"].size(), census["lists"].get<size_t>());
+  EXPECT_GE(census["lists"].get<size_t>(), 2u);
+  // Every list the census counts is shown, with its skew and nodes; the text names each one.
+  size_t skewed = 0;
+  for (const nlohmann::json& list : kernel["lists"]) {
+    const std::string name = list["name"].get<std::string>();
+    EXPECT_NE(text.out.find("\n" + name + "  ("), std::string::npos) << name;
+    EXPECT_TRUE(list["violations"].empty()) << name << ": " << list["violations"];
+    skewed += list["skew"].get<uint64_t>() != 0 ? 1 : 0;
+  }
+  EXPECT_EQ(skewed, census["skewed_lists"].get<size_t>());
+  EXPECT_GT(kernel["mutations"]["commit"].get<uint64_t>(), 0u);
+}
+
 TEST(VmplCli, UnknownOptionIsUsageError) {
   const RunResult run = RunVmpl("--bogus");
   EXPECT_EQ(run.exit_code, 2) << run.out << run.err;

@@ -2,12 +2,12 @@
 
 #include "demo_kernel.h"
 
-#include "page_list_json.h"
-
 #include <fmt/color.h>
 #include <fmt/format.h>
 #include <vm/vm_page_list.h>
 #include <vmpl/page_allocator.h>
+
+#include "page_list_json.h"
 
 namespace vmpl::cli {
 namespace {
@@ -41,10 +41,6 @@ char CellFor(const SlotDump& slot) {
       return 'S';
   }
   return '?';
-}
-
-std::string Paint(const TextStyle& style, fmt::text_style ts, std::string_view text) {
-  return style.color ? fmt::format(ts, "{}", text) : std::string(text);
 }
 
 std::string PaintCell(const TextStyle& style, char cell) {
@@ -110,7 +106,8 @@ SimulatedKernelReport RunSimulatedKernel(uint64_t seed) {
     sim.ForEachList([&report](const vmpl::sim::ListInfo& info) {
       std::string role = vmpl::sim::VmoKindName(info.kind);
       if (info.parent_id != 0) {
-        role += fmt::format(", child of vmo:{} at offset {:#x}", info.parent_id, info.parent_offset);
+        role +=
+            fmt::format(", child of vmo:{} at offset {:#x}", info.parent_id, info.parent_offset);
       }
       role += fmt::format(", size {:#x}", info.size);
       report.lists.push_back(DumpPageList(std::string(info.name), role, *info.list));
@@ -130,8 +127,8 @@ SimulatedKernelReport RunSimulatedKernel(uint64_t seed) {
 std::string FormatNodeMap(const ListDump& list, const std::string& role, const TextStyle& style) {
   std::string out = fmt::format(
       "{}  ({})\n  skew {:#x}, {} nodes, {} pages, {} references, {} markers, {} intervals\n",
-      Paint(style, fmt::emphasis::bold, list.name), role, list.skew, list.nodes,
-      list.counts.pages, list.counts.references, list.counts.markers, list.counts.intervals);
+      Paint(style, fmt::emphasis::bold, list.name), role, list.skew, list.nodes, list.counts.pages,
+      list.counts.references, list.counts.markers, list.counts.intervals);
   // Intervals can span nodes: carry "inside an interval" from one row to the next. Cells before
   // offset 0 of a skewed list (slots below the skew in node 0) are blank.
   bool inside = false;
@@ -213,11 +210,16 @@ nlohmann::ordered_json SimulatedKernelToJson(const SimulatedKernelReport& report
   j["seed"] = report.seed;
   j["steps"] = report.steps;
   const vmpl::sim::Census& c = report.census;
-  j["census"] = {{"visible_vmos", c.visible_vmos}, {"hidden_vmos", c.hidden_vmos},
-                 {"pager_vmos", c.pager_vmos},     {"lists", c.lists},
-                 {"splice_lists", c.splice_lists}, {"skewed_lists", c.skewed_lists},
-                 {"pages", c.pages},               {"references", c.references},
-                 {"markers", c.markers},           {"intervals", c.intervals},
+  j["census"] = {{"visible_vmos", c.visible_vmos},
+                 {"hidden_vmos", c.hidden_vmos},
+                 {"pager_vmos", c.pager_vmos},
+                 {"lists", c.lists},
+                 {"splice_lists", c.splice_lists},
+                 {"skewed_lists", c.skewed_lists},
+                 {"pages", c.pages},
+                 {"references", c.references},
+                 {"markers", c.markers},
+                 {"intervals", c.intervals},
                  {"nodes", c.nodes}};
   nlohmann::ordered_json mutations = nlohmann::ordered_json::object();
   for (const auto& [name, count] : report.mutations) {

@@ -31,11 +31,11 @@ struct SimulatedKernelReport {
   vmpl::sim::Census census;
   // Mutations that ran, by kind name, in the simulator's kind order (zero counts left out).
   std::vector<std::pair<std::string, uint64_t>> mutations;
-  std::vector<ListDump> lists;      // every live list, hidden parents included
+  std::vector<ListDump> lists;         // every live list, hidden parents included
   std::vector<std::string> vmo_roles;  // per list: "anonymous", "pager" or "hidden", and parent
-  std::vector<SpliceDump> splices;  // pending splice lists
-  std::string failure;              // the simulator's first validation failure, if any
-  size_t pages_outstanding = 0;     // left allocated after the simulator was destroyed
+  std::vector<SpliceDump> splices;     // pending splice lists
+  std::string failure;                 // the simulator's first validation failure, if any
+  size_t pages_outstanding = 0;        // left allocated after the simulator was destroyed
   size_t references_outstanding = 0;
 
   bool ok() const;

@@ -9,17 +9,17 @@
 #include <string_view>
 
 namespace vmpl::cli {
-namespace {
 
-constexpr uint64_t kNodeSpan = VmPageListNode::kPageFanOut * PAGE_SIZE;
-
-// Returns |text| wrapped in the escape codes of |ts| when colour is on, unchanged otherwise.
 std::string Paint(const TextStyle& style, fmt::text_style ts, std::string_view text) {
   if (!style.color) {
     return std::string(text);
   }
   return fmt::format(ts, "{}", text);
 }
+
+namespace {
+
+constexpr uint64_t kNodeSpan = VmPageListNode::kPageFanOut * PAGE_SIZE;
 
 fmt::text_style KindStyle(SlotKind kind) {
   switch (kind) {

@@ -15,7 +15,10 @@
 #ifndef VMPL_CLI_PAGE_LIST_TEXT_H_
 #define VMPL_CLI_PAGE_LIST_TEXT_H_
 
+#include <fmt/color.h>
+
 #include <string>
+#include <string_view>
 
 #include "page_list_dump.h"
 
@@ -24,6 +27,9 @@ namespace vmpl::cli {
 struct TextStyle {
   bool color = false;  // ANSI colours (only when writing to a terminal)
 };
+
+// Returns |text| wrapped in the escape codes of |ts| when colour is on, unchanged otherwise.
+std::string Paint(const TextStyle& style, fmt::text_style ts, std::string_view text);
 
 // "offset 0x3000 page 0x... paddr 0x103000(L.)" and so on, without indentation or newline.
 std::string FormatSlot(const SlotDump& slot, const TextStyle& style);

@@ -270,7 +270,8 @@ TEST(VmplDemo, ShowsASmallSimulatedKernel) {
   EXPECT_NE(text.out.find("a small simulated kernel (vmpl::sim, seed " + std::to_string(seed)),
             std::string::npos);
   // Node map rows: the key, 16 cells, the unskewed offsets.
-  const std::regex row(R"(\n  key +0x[0-9a-f]+ \|[PpRrMS\[\]\-. ]{16}\| offsets \[0x[0-9a-f]+, 0x[0-9a-f]+\)\n)");
+  const std::regex row(
+      R"(\n  key +0x[0-9a-f]+ \|[PpRrMS\[\]\-. ]{16}\| offsets \[0x[0-9a-f]+, 0x[0-9a-f]+\)\n)");
   EXPECT_TRUE(std::regex_search(text.out, row)) << text.out;
 
   const RunResult json_run = RunVmpl(DemoArgs(seed, "--json"));

@@ -745,7 +745,8 @@ class VMPLCursor {
       // node is valid and contiguous, reset the index_ to both remove the terminal sentinel, and
       // resume iteration from the beginning.
       index_ = 0;
-      // TODO: Once cursor is in use benchmark the impact of validating that the node is not empty.
+      // The kernel leaves open whether to validate here that the node is not empty (a cost to
+      // benchmark once the cursor is in use); vmpl::Validate checks it instead.
       return true;
     }
     return false;

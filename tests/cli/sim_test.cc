@@ -1,59 +1,21 @@
-// Tests of `vmpl sim`, run as a user would: the built binary (VMPL_BINARY) in a child process,
+// Tests of `vmpl sim`, run as a user would: the built binary in a child process (run_vmpl.h),
 // its exit code and output checked. The acceptance in small: a checked run with seed 1
 // passes and every mutation kind shows a non-zero count; the summary is deterministic per seed;
 // bad options are usage errors (exit code 2).
 
 #include <gtest/gtest.h>
 #include <stdio.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
-#ifndef VMPL_BINARY
-#error "VMPL_BINARY must name the vmpl executable"
-#endif
+#include "run_vmpl.h"
 
 namespace {
 
-struct RunResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs `vmpl <args>` and collects its exit code, stdout and stderr.
-RunResult RunVmpl(const std::string& args) {
-  static int calls = 0;
-  const std::string err_path = ::testing::TempDir() + "vmpl_sim_test_stderr." +
-                               std::to_string(getpid()) + "." + std::to_string(calls++) + ".txt";
-  const std::string command =
-      std::string("'") + VMPL_BINARY + "' " + args + " 2>'" + err_path + "'";
-  RunResult result;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) {
-    ADD_FAILURE() << "popen failed: " << command;
-    return result;
-  }
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
-    result.out.append(buffer, n);
-  }
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  std::ifstream err_file(err_path);
-  std::stringstream err;
-  err << err_file.rdbuf();
-  result.err = err.str();
-  err_file.close();
-  unlink(err_path.c_str());
-  return result;
-}
+using vmpl::testing::RunResult;
+using vmpl::testing::RunVmpl;
 
 nlohmann::json ParseJson(const RunResult& result) {
   nlohmann::json j = nlohmann::json::parse(result.out, nullptr, /*allow_exceptions=*/false);

@@ -45,17 +45,12 @@ bool Simulator::Impl::OpIntervalAdd() {
 // A write into an interval: the interval is split around the offset and the Slot sentinel that
 // results is overwritten with a page straight away.
 bool Simulator::Impl::OpIntervalSplitWrite() {
-  Vmo* vmo = Pick(pagers_);
-  if (vmo == nullptr) {
-    return false;
-  }
-  auto interval = FindInterval(*vmo);
+  auto interval = PickPagerInterval();
   if (!interval) {
     return false;
   }
-  auto [start, last] = *interval;
-  const uint64_t offset = start + Between(0, (last - start) / kPage) * kPage;
-  VmPageList& list = vmo->list();
+  const uint64_t offset = interval->start + Between(0, interval->pages() - 1) * kPage;
+  VmPageList& list = interval->vmo->list();
   auto [slot, in_interval] = list.LookupOrAllocate(offset, IntervalHandling::SplitInterval);
   if (slot == nullptr) {
     return false;
@@ -85,20 +80,15 @@ bool Simulator::Impl::OpIntervalSplitWrite() {
 // and one with intervals on both sides and an even length gets one more Slot filled (then it is
 // odd, and either order merges it whole).
 bool Simulator::Impl::OpIntervalPopulate() {
-  Vmo* vmo = Pick(pagers_);
-  if (vmo == nullptr) {
-    return false;
-  }
-  auto interval = FindInterval(*vmo);
+  auto interval = PickPagerInterval();
   if (!interval) {
     return false;
   }
-  auto [start, last] = *interval;
-  const uint64_t total = (last - start) / kPage + 1;
+  const uint64_t total = interval->pages();
   const uint64_t pages = Between(1, std::min<uint64_t>(16, total));
-  const uint64_t first = start + Between(0, total - pages) * kPage;
+  const uint64_t first = interval->start + Between(0, total - pages) * kPage;
   const uint64_t end = first + pages * kPage;
-  VmPageList& list = vmo->list();
+  VmPageList& list = interval->vmo->list();
   if (list.PopulateSlotsInInterval(first, end) != ZX_OK) {
     return false;
   }
@@ -170,18 +160,12 @@ bool Simulator::Impl::OpIntervalPopulate() {
 
 // Writeback began (a length of the interval is awaiting clean) or was cancelled (length 0).
 bool Simulator::Impl::OpIntervalWriteback() {
-  Vmo* vmo = Pick(pagers_);
-  if (vmo == nullptr) {
-    return false;
-  }
-  auto interval = FindInterval(*vmo);
+  auto interval = PickPagerInterval();
   if (!interval) {
     return false;
   }
-  auto [start, last] = *interval;
-  const uint64_t total = (last - start) / kPage + 1;
-  const uint64_t length = Chance(15) ? 0 : Between(1, total) * kPage;
-  VmPageOrMarkerRef ref = vmo->list().LookupMutable(start);
+  const uint64_t length = Chance(15) ? 0 : Between(1, interval->pages()) * kPage;
+  VmPageOrMarkerRef ref = interval->vmo->list().LookupMutable(interval->start);
   DEBUG_ASSERT(ref && (ref->IsIntervalStart() || ref->IsIntervalSlot()));
   ref.SetZeroIntervalAwaitingCleanLength(length);
   Count(OpKind::kIntervalWriteback);
@@ -192,17 +176,14 @@ bool Simulator::Impl::OpIntervalWriteback() {
 // shorter than the interval), or the pager supplied pages at its start. The clipped range is
 // sometimes filled with supplied pages.
 bool Simulator::Impl::OpIntervalClipStart() {
-  Vmo* vmo = Pick(pagers_);
-  if (vmo == nullptr) {
-    return false;
-  }
-  auto interval = FindInterval(*vmo, /*min_pages=*/2);
+  auto interval = PickPagerInterval(/*min_pages=*/2);
   if (!interval) {
     return false;
   }
-  auto [start, last] = *interval;
+  Vmo* vmo = interval->vmo;
+  const uint64_t start = interval->start;
   VmPageList& list = vmo->list();
-  const uint64_t total = (last - start) / kPage + 1;
+  const uint64_t total = interval->pages();
   const uint64_t acl = list.Lookup(start)->GetZeroIntervalAwaitingCleanLength();
   const uint64_t length = (acl > 0 && acl < total * kPage) ? acl : Between(1, total - 1) * kPage;
   if (list.ClipIntervalStart(start, length) != ZX_OK) {
@@ -227,18 +208,12 @@ bool Simulator::Impl::OpIntervalClipStart() {
 
 // The end of an interval was supplied or truncated.
 bool Simulator::Impl::OpIntervalClipEnd() {
-  Vmo* vmo = Pick(pagers_);
-  if (vmo == nullptr) {
-    return false;
-  }
-  auto interval = FindInterval(*vmo, /*min_pages=*/2);
+  auto interval = PickPagerInterval(/*min_pages=*/2);
   if (!interval) {
     return false;
   }
-  auto [start, last] = *interval;
-  const uint64_t total = (last - start) / kPage + 1;
-  const uint64_t length = Between(1, total - 1) * kPage;
-  if (vmo->list().ClipIntervalEnd(last, length) != ZX_OK) {
+  const uint64_t length = Between(1, interval->pages() - 1) * kPage;
+  if (interval->vmo->list().ClipIntervalEnd(interval->last, length) != ZX_OK) {
     return false;
   }
   Count(OpKind::kIntervalClipEnd);

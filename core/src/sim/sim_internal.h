@@ -169,6 +169,15 @@ class Simulator::Impl {
   // Finds an interval at or after a random point of |vmo| (wrapping once): its Start (or Slot)
   // offset and the offset of its End (equal for a Slot).
   std::optional<std::pair<uint64_t, uint64_t>> FindInterval(const Vmo& vmo, uint64_t min_pages = 1);
+  // A pager VMO and one of its intervals of at least |min_pages| pages: the prologue of every
+  // interval operation (Pick, then FindInterval, so the random draws keep their order).
+  struct PickedInterval {
+    Vmo* vmo;
+    uint64_t start;  // offset of the Start (or Slot)
+    uint64_t last;   // offset of the End (== start for a Slot)
+    uint64_t pages() const { return (last - start) / kPage + 1; }
+  };
+  std::optional<PickedInterval> PickPagerInterval(uint64_t min_pages = 1);
   // Moves |start| forward and |end| forward so that neither end of [start, end) cuts an
   // interval. Returns false if the range became empty.
   bool AdjustOutsideIntervals(const VmPageList& list, uint64_t& start, uint64_t& end) const;

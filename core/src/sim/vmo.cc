@@ -284,6 +284,19 @@ std::optional<std::pair<uint64_t, uint64_t>> Simulator::Impl::FindInterval(const
   return result;
 }
 
+std::optional<Simulator::Impl::PickedInterval> Simulator::Impl::PickPagerInterval(
+    uint64_t min_pages) {
+  Vmo* vmo = Pick(pagers_);
+  if (vmo == nullptr) {
+    return std::nullopt;
+  }
+  auto interval = FindInterval(*vmo, min_pages);
+  if (!interval) {
+    return std::nullopt;
+  }
+  return PickedInterval{vmo, interval->first, interval->second};
+}
+
 bool Simulator::Impl::AdjustOutsideIntervals(const VmPageList& list, uint64_t& start,
                                              uint64_t& end) const {
   if (start < end && list.IsOffsetInZeroInterval(start)) {

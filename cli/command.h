@@ -50,6 +50,7 @@ using Registrar = Subcommand (*)(CLI::App& root, const GlobalOptions& globals);
 // One per subcommand file.
 Subcommand RegisterDemoCommand(CLI::App& root, const GlobalOptions& globals);
 Subcommand RegisterSimCommand(CLI::App& root, const GlobalOptions& globals);
+Subcommand RegisterTraceCommand(CLI::App& root, const GlobalOptions& globals);
 
 }  // namespace vmpl::cli
 

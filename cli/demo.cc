@@ -460,10 +460,12 @@ void PrintText(const DemoReport& report, const TextStyle& style) {
     out += fmt::format("  PROBLEM: {}\n", problem);
   }
   for (const ListDump& list : report.lists) {
-    out += "\n" + FormatList(list, style);
+    out += '\n';
+    out += FormatList(list, style);
   }
   for (const SpliceDump& splice : report.splices) {
-    out += "\n" + FormatSplice(splice, style);
+    out += '\n';
+    out += FormatSplice(splice, style);
   }
   size_t invalid = 0;
   for (const ListDump& list : report.lists) {
@@ -567,7 +569,8 @@ Subcommand RegisterDemoCommand(CLI::App& root, const GlobalOptions& globals) {
                       } else {
                         const TextStyle style{.color = UseColor(*global_options)};
                         PrintText(report, style);
-                        fputs(("\n" + FormatSimulatedKernel(kernel, style)).c_str(), stdout);
+                        fputc('\n', stdout);
+                        fputs(FormatSimulatedKernel(kernel, style).c_str(), stdout);
                       }
                       fflush(stdout);
                       return report.ok() && kernel.ok() ? kExitOk : kExitProblems;

@@ -185,7 +185,8 @@ std::string FormatSimulatedKernel(const SimulatedKernelReport& report, const Tex
       "  cells: P page, R reference (p/r: with a split bit), M marker, [ ] interval start/end,\n"
       "         S one-page interval, - inside an interval, . empty, blank: before offset 0\n";
   for (size_t i = 0; i < report.lists.size(); i++) {
-    out += "\n" + FormatNodeMap(report.lists[i], report.vmo_roles[i], style);
+    out += '\n';
+    out += FormatNodeMap(report.lists[i], report.vmo_roles[i], style);
   }
   for (const SpliceDump& splice : report.splices) {
     out += fmt::format(

@@ -38,6 +38,7 @@ namespace {
 constexpr Registrar kRegistrars[] = {
     &RegisterDemoCommand,
     &RegisterSimCommand,
+    &RegisterTraceCommand,
 };
 
 constexpr char kRootFooter[] = R"(EXAMPLES:

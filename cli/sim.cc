@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "command.h"
+#include "sim_trace.h"
 
 namespace vmpl::cli {
 namespace {
@@ -45,6 +46,7 @@ struct SimOptions {
   uint64_t check_every = 0;
   bool json = false;
   bool quiet = false;
+  SimTraceOptions trace;
 };
 
 // Steps run when neither --ops nor --duration is given.
@@ -208,7 +210,20 @@ struct Outcome {
   int64_t leaked_pages = 0;
   int64_t leaked_references = 0;
   bool interrupted = false;
+  std::optional<SimTraceResult> trace;
 };
+
+std::string TraceSummary(const SimTraceResult& trace) {
+  std::string out = fmt::format("  trace         {}: {} snapshot records, {} events, {} lost\n",
+                                trace.path, trace.snapshot_records, trace.event_records,
+                                trace.lost);
+  out += fmt::format("  trace digest  {:#018x} ({} registered lists when tracing stopped)\n",
+                     trace.digest, trace.lists);
+  if (!trace.ok) {
+    out += fmt::format("  TRACE FAILED: {}\n", trace.message);
+  }
+  return out;
+}
 
 void PrintText(const SimOptions& options, const SimConfig& config, const Outcome& outcome) {
   const SimStats& stats = outcome.stats;
@@ -247,6 +262,9 @@ void PrintText(const SimOptions& options, const SimConfig& config, const Outcome
   out += fmt::format("  peak pages and references {} (budget {}, reclaim ran after {} steps)\n",
                      stats.peak_pages_and_references, config.page_budget, stats.budget_reclaims);
   out += fmt::format("  state digest  {:#018x}\n", outcome.digest);
+  if (outcome.trace) {
+    out += TraceSummary(*outcome.trace);
+  }
   if (outcome.failure) {
     out += fmt::format("\nVIOLATION: {}\nreproduce: {}\n", outcome.failure->ToString(),
                        ReproduceCommand(options, outcome.failure->step));
@@ -304,6 +322,17 @@ void PrintJson(const SimOptions& options, const SimConfig& config, const Outcome
   j["peak_pages_and_references"] = stats.peak_pages_and_references;
   j["budget_reclaims"] = stats.budget_reclaims;
   j["state_digest"] = fmt::format("{:#018x}", outcome.digest);
+  if (outcome.trace) {
+    const SimTraceResult& trace = *outcome.trace;
+    j["trace"] = {{"path", trace.path},
+                  {"snapshot_records", trace.snapshot_records},
+                  {"event_records", trace.event_records},
+                  {"lost", trace.lost},
+                  {"lists", trace.lists},
+                  {"digest", fmt::format("{:#018x}", trace.digest)},
+                  {"ok", trace.ok},
+                  {"error", trace.message}};
+  }
   if (outcome.failure) {
     nlohmann::ordered_json violations = nlohmann::ordered_json::array();
     for (const Violation& violation : outcome.failure->violations) {
@@ -358,6 +387,26 @@ int RunSim(const SimOptions& options) {
   const bool progress = !options.quiet && isatty(STDERR_FILENO) == 1;
 
   Outcome outcome;
+  std::unique_ptr<SimTrace> trace;
+  if (options.trace.active()) {
+    std::string error;
+    const nlohmann::json run = {{"seed", options.seed},
+                                {"ops", options.ops},
+                                {"vmos", config.vmos},
+                                {"max_vmo_size", config.max_vmo_size},
+                                {"page_budget", config.page_budget},
+                                {"mix", options.mix}};
+    trace = SimTrace::Start(options.trace, run, &error);
+    if (!trace) {
+      fprintf(stderr, "vmpl sim: --trace: %s\n", error.c_str());
+      return kExitUnreadable;
+    }
+    if (options.trace.shared && !options.quiet) {
+      fprintf(stderr, "vmpl sim: tracing ring /dev/shm/vmpl.%d is ready for `vmpl trace record --pid %d`\n",
+              getpid(), getpid());
+    }
+    limits.after_step = [&trace] { trace->AfterStep(); };
+  }
   {
     vmpl::sim::Simulator sim(config);
     if (progress) {
@@ -379,6 +428,10 @@ int RunSim(const SimOptions& options) {
     outcome.census = sim.TakeCensus();
     outcome.failure = sim.failure();
     outcome.digest = sim.StateDigest();
+    if (trace) {
+      outcome.trace = trace->Finish();
+      trace.reset();
+    }
   }
   sigaction(SIGINT, &previous, nullptr);
   outcome.interrupted = g_interrupted.load();
@@ -397,7 +450,8 @@ int RunSim(const SimOptions& options) {
     PrintText(options, config, outcome);
   }
   fflush(stdout);
-  const bool ok = !outcome.failure && outcome.leaked_pages == 0 && outcome.leaked_references == 0;
+  const bool ok = !outcome.failure && outcome.leaked_pages == 0 &&
+                  outcome.leaked_references == 0 && (!outcome.trace || outcome.trace->ok);
   return ok ? kExitOk : kExitProblems;
 }
 
@@ -410,6 +464,10 @@ constexpr char kSimFooter[] = R"(EXAMPLES:
                                              a bigger population, paced at 50000 steps/s
   vmpl sim --mix cow_fork=50,clone_create=10,clone_destroy=10 --check-every 100
                                              mostly copy-on-write traffic
+  vmpl sim --ops 100000 --trace sim.vmpltrace   record every mutation; then
+                                             `vmpl trace replay sim.vmpltrace` rebuilds the lists
+  vmpl sim --duration 60 --trace-shm         publish a live trace ring for
+                                             `vmpl trace record --pid <pid>`
 
 KINDS (and their default weights; --mix KIND=WEIGHT,... replaces the listed ones, 0 disables):
   )"
@@ -501,6 +559,27 @@ Subcommand RegisterSimCommand(CLI::App& root, const GlobalOptions& /*globals*/) 
       ->default_str("0");
   sim->add_flag("--json", options->json, "Print the summary as JSON");
   sim->add_flag("--quiet", options->quiet, "No progress line and no summary unless it failed");
+  sim->add_option("--trace", options->trace.file,
+                  "Record every page-list mutation of the run into this trace file")
+      ->option_text("FILE");
+  sim->add_flag("--trace-shm", options->trace.shared,
+                "Publish a trace ring in /dev/shm/vmpl.<pid> for `vmpl trace record --pid`")
+      ->excludes("--trace");
+  sim->add_option("--trace-shm-mode", options->trace.shm_mode,
+                  "What a full shared ring does: overwrite its oldest records, or drop new ones")
+      ->check(CLI::IsMember({"overwrite", "drop"}))
+      ->default_str("overwrite");
+  sim->add_option("--trace-shm-records", options->trace.shm_capacity,
+                  "Records (64 bytes each) in the shared ring, a power of two")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            const uint64_t n = std::strtoull(text.c_str(), nullptr, 0);
+            return n >= 64 && n <= (uint64_t{1} << 30) && (n & (n - 1)) == 0
+                       ? ""
+                       : "must be a power of two from 64 to 2^30";
+          },
+          "N"))
+      ->default_str("1048576");
 
   return Subcommand{sim, [options]() { return RunSim(*options); }};
 }

@@ -16,6 +16,7 @@ PACKAGES=(
   libfmt-dev
   nlohmann-json3-dev
   python3
+  systemtap-sdt-dev
 )
 
 missing=()

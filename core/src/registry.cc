@@ -7,6 +7,7 @@
 #include <vm/vm_page_list.h>
 #include <vmpl/kernel_assert.h>
 #include <vmpl/registry.h>
+#include <vmpl/trace.h>
 
 #include <algorithm>
 #include <atomic>
@@ -252,6 +253,8 @@ uint64_t RegisterObject(RegistryKind kind, const void* object, std::string_view 
       .store(reinterpret_cast<uintptr_t>(object), std::memory_order_release);
   StoreRelaxed(vmpl_registry.live_count, LoadRelaxed(vmpl_registry.live_count) + 1);
   StoreRelaxed(vmpl_registry.next_id, id + 1);
+  // Under the mutex, so a trace sees registrations in the order the registry made them.
+  trace::EmitRegistration(id, object, static_cast<uint32_t>(kind), name);
   return id;
 }
 
@@ -314,6 +317,7 @@ void Registry::Unregister(uint64_t id) {
   }
   state.slot_of.erase(id);
   state.free_slots.push_back(slot);
+  VMPL_TRACE_EVENT(kUnregister, nullptr, 0, id, 0, 0, 0);
 }
 
 void Registry::SetAddress(uint64_t id, const void* address) {
@@ -323,6 +327,7 @@ void Registry::SetAddress(uint64_t id, const void* address) {
   vmpl_registry_entry& entry = LiveEntry(state, id);
   WriteSection section;
   StoreRelaxed(entry.address, static_cast<uint64_t>(reinterpret_cast<uintptr_t>(address)));
+  VMPL_TRACE_EVENT(kSetAddress, address, 0, id, reinterpret_cast<uintptr_t>(address), 0, 0);
 }
 
 void Registry::Rename(uint64_t id, std::string_view name) {
@@ -332,6 +337,7 @@ void Registry::Rename(uint64_t id, std::string_view name) {
   vmpl_registry_entry& entry = LiveEntry(state, id);
   WriteSection section;
   StoreName(entry, name);
+  trace::EmitName(id, name);
 }
 
 void Registry::RunInWriteSectionForTesting(void (*fn)(void*), void* arg) {

@@ -31,13 +31,24 @@ VmPageListNode::~VmPageListNode() {
 // ---------------------------------------------------------------------------------------------
 // VmPageList: life cycle and node bookkeeping
 
-VmPageList::VmPageList() = default;
+VmPageList::VmPageList() {
+  VMPL_TRACE_EVENT(kListCreate, this, 0, static_cast<uint64_t>(vmpl::trace::ListKind::kPageList), 0,
+                   0, 0);
+}
 
-VmPageList::~VmPageList() { DEBUG_ASSERT(HasNoPageOrRef()); }
+VmPageList::~VmPageList() {
+  DEBUG_ASSERT(HasNoPageOrRef());
+  // The nodes still held (markers, intervals) are freed by list_'s destructor.
+  ClearNodes();
+  VMPL_TRACE_EVENT(kListDestroy, this, 0, 0, 0, 0, 0);
+}
 
 VmPageList::VmPageList(VmPageList&& other) : list_(ktl::move(other.list_)) {
   list_skew_ = other.list_skew_;
   other.list_skew_ = 0;
+  VMPL_TRACE_EVENT(kListCreate, this, 0, static_cast<uint64_t>(vmpl::trace::ListKind::kPageList), 0,
+                   0, 0);
+  VMPL_TRACE_EVENT(kListMove, this, 0, reinterpret_cast<uintptr_t>(&other), 0, 0, 0);
 }
 
 VmPageList& VmPageList::operator=(VmPageList&& other) {
@@ -47,6 +58,7 @@ VmPageList& VmPageList::operator=(VmPageList&& other) {
   list_ = ktl::move(other.list_);
   list_skew_ = other.list_skew_;
   other.list_skew_ = 0;
+  VMPL_TRACE_EVENT(kListMove, this, 0, reinterpret_cast<uintptr_t>(&other), 0, 0, 0);
   return *this;
 }
 
@@ -60,15 +72,25 @@ VmPageListNode* VmPageList::AllocateNode(uint64_t node_offset) {
   }
   VmPageListNode* raw = node.get();
   list_.insert(ktl::move(node));
+  VMPL_TRACE_EVENT(kNodeAlloc, this, 0, reinterpret_cast<uintptr_t>(raw), node_offset, 0, 0);
   return raw;
 }
 
 void VmPageList::FreeNode(VmPageListNode& node) {
   DEBUG_ASSERT(node.HasNoPageOrRef());
+  VMPL_TRACE_EVENT(kNodeFree, this, 0, reinterpret_cast<uintptr_t>(&node), node.offset(), 0, 0);
   list_.erase(node);
 }
 
-void VmPageList::ClearNodes() { list_.clear(); }
+void VmPageList::ClearNodes() {
+  if (VMPL_TRACE_WANTED()) {
+    for (auto& node : list_) {
+      VMPL_TRACE_EVENT(kNodeFree, this, 0, reinterpret_cast<uintptr_t>(&node), node.offset(), 0,
+                       0);
+    }
+  }
+  list_.clear();
+}
 
 VmPageOrMarker* VmPageList::LookupSlot(uint64_t offset) {
   if (!SkewedOffsetFits(offset, list_skew_)) {
@@ -101,6 +123,7 @@ VMPLCursor VmPageList::LookupMutableCursor(uint64_t offset) {
 }
 
 VmPageOrMarker* VmPageList::LookupOrAllocateInternal(uint64_t offset) {
+  VMPL_TRACE_OP(this, kLookupOrAllocate, offset, 0);
   if (!SkewedOffsetFits(offset, list_skew_)) {
     return nullptr;
   }
@@ -119,6 +142,7 @@ VmPageOrMarker* VmPageList::LookupOrAllocateInternal(uint64_t offset) {
 
 ktl::pair<VmPageOrMarker*, bool> VmPageList::LookupOrAllocateCheckForInterval(uint64_t offset,
                                                                               bool split_interval) {
+  VMPL_TRACE_OP(this, kLookupOrAllocate, offset, split_interval ? 2 : 1);
   if (!SkewedOffsetFits(offset, list_skew_)) {
     return {nullptr, false};
   }
@@ -163,6 +187,7 @@ ktl::pair<VmPageOrMarker*, bool> VmPageList::LookupOrAllocateCheckForInterval(ui
       found_interval->GetZeroIntervalDirtyState();
   const bool slot_is_start = slot->IsIntervalStart();
   const bool slot_is_end = slot->IsIntervalEnd();
+  VMPL_TRACE_EVENT(kIntervalSplit, this, 0, offset, 0, 0, 0);
 
   // Gives up on a failed neighbour allocation without leaving an empty node behind.
   auto fail = [&]() -> ktl::pair<VmPageOrMarker*, bool> {
@@ -254,6 +279,7 @@ ktl::pair<VmPageOrMarker*, bool> VmPageList::LookupOrAllocateCheckForInterval(ui
 // Removal and queries (section 4.5, 4.6)
 
 void VmPageList::ReturnEmptySlot(uint64_t offset) {
+  VMPL_TRACE_OP(this, kReturnEmptySlot, offset, 0);
   auto node = list_.find(NodeOffset(offset));
   DEBUG_ASSERT(node.IsValid());
   if (!node.IsValid()) {
@@ -438,6 +464,7 @@ zx_status_t VmPageList::AddZeroIntervalInternal(uint64_t start_offset, uint64_t 
   DEBUG_ASSERT(!replace_existing_slot || end_offset - start_offset == PAGE_SIZE);
   DEBUG_ASSERT(replace_existing_slot || !AnyPagesOrIntervalsInRange(start_offset, end_offset));
   DEBUG_ASSERT(awaiting_clean_len == 0 || dirty_state == VmPageOrMarker::IntervalDirtyState::Dirty);
+  VMPL_TRACE_OP(this, kAddZeroInterval, start_offset, end_offset);
 
   const uint64_t interval_start = start_offset;
   const uint64_t interval_end = end_offset - PAGE_SIZE;
@@ -565,6 +592,14 @@ zx_status_t VmPageList::AddZeroIntervalInternal(uint64_t start_offset, uint64_t 
     *last_slot = VmPageOrMarker::ZeroInterval(IntervalSentinel::End, dirty_state);
   }
 
+  if (VMPL_TRACE_WANTED()) {
+    if (merge_left || merge_right) {
+      VMPL_TRACE_EVENT(kIntervalMerge, this, (merge_left ? 1u : 0u) | (merge_right ? 2u : 0u),
+                       start_offset, end_offset - PAGE_SIZE, 0, 0);
+    }
+    VMPL_TRACE_EVENT(kIntervalAdd, this, 0, start_offset, end_offset - PAGE_SIZE, 0, 0);
+  }
+
   // 7. Free nodes left empty by the merges.
   for (size_t i = 0; i < nodes_to_check_count; i++) {
     FreeNodeIfEmpty(*nodes_to_check[i]);
@@ -574,6 +609,8 @@ zx_status_t VmPageList::AddZeroIntervalInternal(uint64_t start_offset, uint64_t 
 
 vm_page_t* VmPageList::ReplacePageWithZeroInterval(uint64_t offset,
                                                    VmPageOrMarker::IntervalDirtyState dirty_state) {
+  VMPL_TRACE_OP(this, kReplacePageWithZeroInterval, offset, 0);
+  VMPL_TRACE_EVENT(kIntervalReplace, this, 0, offset, 0, 0, 0);
   VmPageOrMarker* slot = LookupSlot(offset);
   DEBUG_ASSERT(slot && slot->IsPage());
   vm_page_t* page = slot->ReleasePage();
@@ -585,6 +622,7 @@ vm_page_t* VmPageList::ReplacePageWithZeroInterval(uint64_t offset,
 }
 
 void VmPageList::ReturnIntervalSlot(uint64_t offset) {
+  VMPL_TRACE_OP(this, kReturnIntervalSlot, offset, 0);
   VmPageOrMarker* slot = LookupSlot(offset);
   DEBUG_ASSERT(slot && slot->IsIntervalSlot() && slot->IsIntervalZero());
   const VmPageOrMarker::IntervalDirtyState dirty_state = slot->GetZeroIntervalDirtyState();
@@ -596,6 +634,7 @@ void VmPageList::ReturnIntervalSlot(uint64_t offset) {
 }
 
 zx_status_t VmPageList::PopulateSlotsInInterval(uint64_t start_offset, uint64_t end_offset) {
+  VMPL_TRACE_OP(this, kPopulateSlotsInInterval, start_offset, end_offset);
   DEBUG_ASSERT(IS_PAGE_ALIGNED(start_offset));
   DEBUG_ASSERT(IS_PAGE_ALIGNED(end_offset));
   DEBUG_ASSERT(end_offset > start_offset);
@@ -692,6 +731,8 @@ zx_status_t VmPageList::PopulateSlotsInInterval(uint64_t start_offset, uint64_t 
 }
 
 zx_status_t VmPageList::ClipIntervalStart(uint64_t interval_start, uint64_t len) {
+  VMPL_TRACE_OP(this, kClipIntervalStart, interval_start, len);
+  VMPL_TRACE_EVENT(kIntervalClip, this, 0, interval_start, interval_start + len, 0, 0);
   DEBUG_ASSERT(IS_PAGE_ALIGNED(interval_start));
   DEBUG_ASSERT(IS_PAGE_ALIGNED(len));
   if (len == 0) {
@@ -728,6 +769,8 @@ zx_status_t VmPageList::ClipIntervalStart(uint64_t interval_start, uint64_t len)
 }
 
 zx_status_t VmPageList::ClipIntervalEnd(uint64_t interval_end, uint64_t len) {
+  VMPL_TRACE_OP(this, kClipIntervalEnd, interval_end, len);
+  VMPL_TRACE_EVENT(kIntervalClip, this, 1, interval_end, interval_end - len, 0, 0);
   DEBUG_ASSERT(IS_PAGE_ALIGNED(interval_end));
   DEBUG_ASSERT(IS_PAGE_ALIGNED(len));
   if (len == 0) {
@@ -767,6 +810,7 @@ void VmPageList::MergeFrom(
     VmPageList& other, const uint64_t offset, const uint64_t end_offset,
     fit::inline_function<void(VmPageOrMarker&&, uint64_t offset), 3 * sizeof(void*)> release_fn,
     fit::inline_function<void(VmPageOrMarker*, uint64_t offset)> migrate_fn) {
+  VMPL_TRACE_OP(this, kMergeFrom, offset, end_offset, reinterpret_cast<uintptr_t>(&other));
   // Nodes move whole, so other's |offset| must land at the same slot index as our offset 0.
   DEBUG_ASSERT((other.list_skew_ + offset) % kNodeSize == list_skew_);
   DEBUG_ASSERT(end_offset > offset);
@@ -826,9 +870,13 @@ void VmPageList::MergeFrom(
         }
       }
       DEBUG_ASSERT(node->HasNoPageOrRef());
+      VMPL_TRACE_EVENT(kNodeFree, &other, 0, reinterpret_cast<uintptr_t>(node.get()),
+                       node->offset(), 0, 0);
     } else {
       VmPageListNode& moved = *node;
       list_.insert(ktl::move(node));
+      VMPL_TRACE_EVENT(kNodeTransfer, this, 0, reinterpret_cast<uintptr_t>(&moved), moved.offset(),
+                       reinterpret_cast<uintptr_t>(&other), 0);
       for (size_t i = 0; i < VmPageListNode::kPageFanOut; i++) {
         VmPageOrMarker& slot = moved.Lookup(i);
         if (slot.IsPageOrRef()) {
@@ -845,6 +893,7 @@ void VmPageList::MergeFrom(
 void VmPageList::MergeOnto(VmPageList& other,
                            fit::inline_function<void(VmPageOrMarker&&)> release_fn) {
   DEBUG_ASSERT(other.list_skew_ == list_skew_);
+  VMPL_TRACE_OP(this, kMergeOnto, 0, 0, reinterpret_cast<uintptr_t>(&other));
   // On a conflict our content takes the slot and what |other| held goes to release_fn, as in the
   // kernel (see the note at the declaration).
   while (!list_.is_empty()) {
@@ -852,6 +901,8 @@ void VmPageList::MergeOnto(VmPageList& other,
     DEBUG_ASSERT(node->HasNoIntervalSentinel());
     auto target = other.list_.find(node->offset());
     if (!target.IsValid()) {
+      VMPL_TRACE_EVENT(kNodeTransfer, &other, 0, reinterpret_cast<uintptr_t>(node.get()),
+                       node->offset(), reinterpret_cast<uintptr_t>(this), 0);
       other.list_.insert(ktl::move(node));
       continue;
     }
@@ -868,6 +919,8 @@ void VmPageList::MergeOnto(VmPageList& other,
         release_fn(ktl::move(displaced));
       }
     }
+    VMPL_TRACE_EVENT(kNodeFree, this, 0, reinterpret_cast<uintptr_t>(node.get()), node->offset(), 0,
+                     0);
   }
 }
 
@@ -878,6 +931,7 @@ VmPageSpliceList VmPageList::TakePages(uint64_t offset, uint64_t length) {
   DEBUG_ASSERT(length > 0);
   DEBUG_ASSERT(!IsOffsetInInterval(offset));
   DEBUG_ASSERT(!IsOffsetInInterval(offset + length - 1));
+  VMPL_TRACE_OP(this, kTakePages, offset, length);
 
   VmPageSpliceList res(offset, length, list_skew_);
   const uint64_t end = offset + length;
@@ -892,6 +946,8 @@ VmPageSpliceList VmPageList::TakePages(uint64_t offset, uint64_t length) {
     auto node = list_.find(NodeOffset(offset));
     if (node.IsValid()) {
       DEBUG_ASSERT(node->HasNoIntervalSentinel());
+      VMPL_TRACE_EVENT(kNodeTransfer, &res, 0, reinterpret_cast<uintptr_t>(&*node), node->offset(),
+                       reinterpret_cast<uintptr_t>(this), 0);
       res.middle_.insert(list_.erase(node));
     }
     offset += kNodeSize;
@@ -916,6 +972,8 @@ VmPageSpliceList::VmPageSpliceList() : VmPageSpliceList(0, 0, 0) {}
 VmPageSpliceList::VmPageSpliceList(uint64_t offset, uint64_t length, uint64_t list_skew)
     : offset_(offset), length_(length), list_skew_(list_skew) {
   DEBUG_ASSERT(list_skew < kNodeSize);
+  VMPL_TRACE_EVENT(kListCreate, this, 0, static_cast<uint64_t>(vmpl::trace::ListKind::kSpliceList),
+                   offset, length, list_skew);
 }
 
 namespace {
@@ -937,6 +995,9 @@ VmPageSpliceList::VmPageSpliceList(VmPageSpliceList&& other)
       list_skew_(other.list_skew_),
       finalized_(other.finalized_),
       middle_(ktl::move(other.middle_)) {
+  VMPL_TRACE_EVENT(kListCreate, this, 0, static_cast<uint64_t>(vmpl::trace::ListKind::kSpliceList),
+                   0, 0, 0);
+  VMPL_TRACE_EVENT(kListMove, this, 0, reinterpret_cast<uintptr_t>(&other), 0, 0, 0);
   MoveNodeSlots(other.head_, head_);
   MoveNodeSlots(other.tail_, tail_);
   list_move(&other.raw_pages_, &raw_pages_);
@@ -950,13 +1011,14 @@ VmPageSpliceList& VmPageSpliceList::operator=(VmPageSpliceList&& other) {
     return *this;
   }
   FreeAllPages();
-  middle_.clear();
+  ClearMiddle();
   offset_ = other.offset_;
   length_ = other.length_;
   pos_ = other.pos_;
   list_skew_ = other.list_skew_;
   finalized_ = other.finalized_;
   middle_ = ktl::move(other.middle_);
+  VMPL_TRACE_EVENT(kListMove, this, 0, reinterpret_cast<uintptr_t>(&other), 0, 0, 0);
   MoveNodeSlots(other.head_, head_);
   MoveNodeSlots(other.tail_, tail_);
   list_move(&other.raw_pages_, &raw_pages_);
@@ -966,7 +1028,21 @@ VmPageSpliceList& VmPageSpliceList::operator=(VmPageSpliceList&& other) {
   return *this;
 }
 
-VmPageSpliceList::~VmPageSpliceList() { FreeAllPages(); }
+VmPageSpliceList::~VmPageSpliceList() {
+  FreeAllPages();
+  ClearMiddle();
+  VMPL_TRACE_EVENT(kListDestroy, this, 0, 0, 0, 0, 0);
+}
+
+void VmPageSpliceList::ClearMiddle() {
+  if (VMPL_TRACE_WANTED()) {
+    for (auto& node : middle_) {
+      VMPL_TRACE_EVENT(kNodeFree, this, 0, reinterpret_cast<uintptr_t>(&node), node.offset(), 0,
+                       0);
+    }
+  }
+  middle_.clear();
+}
 
 VmPageSpliceList VmPageSpliceList::CreateFromPageList(uint64_t offset, uint64_t length,
                                                       list_node* pages) {
@@ -1003,6 +1079,8 @@ VmPageOrMarker* VmPageSpliceList::SlotForOffset(uint64_t cur, bool allocate, boo
       return nullptr;
     }
     VmPageOrMarker* slot = &new_node->Lookup(index);
+    VMPL_TRACE_EVENT(kNodeAlloc, this, 0, reinterpret_cast<uintptr_t>(new_node.get()), cur_node, 0,
+                     0);
     middle_.insert(ktl::move(new_node));
     return slot;
   }
@@ -1010,6 +1088,7 @@ VmPageOrMarker* VmPageSpliceList::SlotForOffset(uint64_t cur, bool allocate, boo
 }
 
 VmPageOrMarker VmPageSpliceList::Pop() {
+  VMPL_TRACE_OP(this, kSplicePop, offset_ + pos_, 0);
   DEBUG_ASSERT(finalized_);
   if (IsProcessed()) {
     DEBUG_ASSERT_MSG(false, "Popped from empty splice list");
@@ -1030,12 +1109,15 @@ VmPageOrMarker VmPageSpliceList::Pop() {
       auto node = middle_.find(ROUNDDOWN(cur + list_skew_, kNodeSize));
       if (node.IsValid() && slot >= &node->Lookup(0) &&
           slot <= &node->Lookup(VmPageListNode::kPageFanOut - 1) && node->IsEmpty()) {
+        VMPL_TRACE_EVENT(kNodeFree, this, 0, reinterpret_cast<uintptr_t>(&*node), node->offset(), 0,
+                         0);
         middle_.erase(node);
       }
     }
   }
   DEBUG_ASSERT(!res.IsInterval());
   pos_ += PAGE_SIZE;
+  VMPL_TRACE_EVENT(kSplicePosition, this, 0, pos_, 0, 0, 0);
   return res;
 }
 
@@ -1054,6 +1136,7 @@ VmPageOrMarkerRef VmPageSpliceList::PeekReference() {
 }
 
 zx_status_t VmPageSpliceList::Append(VmPageOrMarker content) {
+  VMPL_TRACE_OP(this, kSpliceAppend, offset_ + pos_, 0);
   ASSERT(pos_ < length_);
   ASSERT(!finalized_);
   ASSERT(!content.IsInterval());
@@ -1062,6 +1145,7 @@ zx_status_t VmPageSpliceList::Append(VmPageOrMarker content) {
   // An empty entry needs no storage: an absent middle node reads as all Empty.
   if (content.IsEmpty()) {
     pos_ += PAGE_SIZE;
+    VMPL_TRACE_EVENT(kSplicePosition, this, 0, pos_, 0, 0, 0);
     return ZX_OK;
   }
   bool alloc_failed = false;
@@ -1079,6 +1163,7 @@ zx_status_t VmPageSpliceList::Append(VmPageOrMarker content) {
   DEBUG_ASSERT(slot->IsEmpty());
   *slot = ktl::move(content);
   pos_ += PAGE_SIZE;
+  VMPL_TRACE_EVENT(kSplicePosition, this, 0, pos_, 0, 0, 0);
   return ZX_OK;
 }
 
@@ -1088,8 +1173,10 @@ bool VmPageSpliceList::IsEmpty() const {
 
 void VmPageSpliceList::Finalize() {
   DEBUG_ASSERT(!finalized_);
+  VMPL_TRACE_OP(this, kSpliceFinalize, 0, 0);
   pos_ = 0;
   finalized_ = true;
+  VMPL_TRACE_EVENT(kSpliceFinalize, this, 0, 0, 0, 0, 0);
 }
 
 void VmPageSpliceList::FreeAllPages() {

@@ -27,6 +27,7 @@
 #include <vm/pmm.h>
 #include <vm/vm.h>
 #include <vmpl/kernel_assert.h>
+#include <vmpl/trace_hooks.h>
 #include <zircon/errors.h>
 #include <zircon/listnode.h>
 #include <zircon/types.h>
@@ -79,7 +80,13 @@ class VmPageOrMarker {
   // A PageType that otherwise holds a null pointer is considered to be Empty.
   VmPageOrMarker() : raw_(kPageType) {}
   ~VmPageOrMarker() { DEBUG_ASSERT(!IsPageOrRef()); }
-  VmPageOrMarker(VmPageOrMarker&& other) noexcept : raw_(other.Release()) {}
+  // vmpl: the moves and every other write of raw_ report to the trace hooks
+  // (<vmpl/trace_hooks.h>): callers store into slots through the raw pointers LookupOrAllocate
+  // returns, so the slot is the one place that sees every store.
+  VmPageOrMarker(VmPageOrMarker&& other) noexcept : raw_(other.raw_) {
+    other.raw_ = 0;
+    VMPL_TRACE_SLOT_STORE(this, 0, raw_, &other);
+  }
   VmPageOrMarker(const VmPageOrMarker&) = delete;
   VmPageOrMarker& operator=(const VmPageOrMarker&) = delete;
 
@@ -149,11 +156,13 @@ class VmPageOrMarker {
     if (IsPage()) {
       Page()->object.cow_left_split = value;
     } else {
+      const uint64_t old = raw_;
       if (value) {
         raw_ |= kReferenceLeftSplit;
       } else {
         raw_ &= ~kReferenceLeftSplit;
       }
+      VMPL_TRACE_SLOT_STORE(this, old, raw_, nullptr);
     }
   }
   void SetPageOrRefRightSplit(bool value) {
@@ -161,11 +170,13 @@ class VmPageOrMarker {
     if (IsPage()) {
       Page()->object.cow_right_split = value;
     } else {
+      const uint64_t old = raw_;
       if (value) {
         raw_ |= kReferenceRightSplit;
       } else {
         raw_ &= ~kReferenceRightSplit;
       }
+      VMPL_TRACE_SLOT_STORE(this, old, raw_, nullptr);
     }
   }
 
@@ -224,7 +235,10 @@ class VmPageOrMarker {
   VmPageOrMarker& operator=(VmPageOrMarker&& other) noexcept {
     // Forbid overriding content, as that would leak it.
     DEBUG_ASSERT(!IsPageOrRef());
-    raw_ = other.Release();
+    const uint64_t old = raw_;
+    raw_ = other.raw_;
+    other.raw_ = 0;
+    VMPL_TRACE_SLOT_STORE(this, old, raw_, &other);
     return *this;
   }
   bool operator==(const VmPageOrMarker& other) const { return raw_ == other.raw_; }
@@ -373,7 +387,9 @@ class VmPageOrMarker {
     DEBUG_ASSERT(IsIntervalStart() || IsIntervalSlot());
     auto interval = ZeroRange(raw_ & ~BIT_MASK(kIntervalBits));
     interval.SetAwaitingCleanLength(len);
+    const uint64_t old = raw_;
     raw_ = (raw_ & BIT_MASK(kIntervalBits)) | interval.value();
+    VMPL_TRACE_SLOT_STORE(this, old, raw_, nullptr);
   }
   uint64_t GetZeroIntervalAwaitingCleanLength() const {
     DEBUG_ASSERT(IsIntervalZero());
@@ -425,10 +441,12 @@ class VmPageOrMarker {
   }
   void SetIntervalSentinel(IntervalSentinel sentinel) {
     DEBUG_ASSERT(IsInterval());
+    const uint64_t old = raw_;
     // Clear the old sentinel type.
     raw_ &= ~(BIT_MASK(kIntervalSentinelBits) << kIntervalSentinelShift);
     // Set the new sentinel type.
     raw_ |= static_cast<uint64_t>(sentinel) << kIntervalSentinelShift;
+    VMPL_TRACE_SLOT_STORE(this, old, raw_, nullptr);
   }
 
   // Next we also need to store the type of interval being represented; reserve a couple of bits for
@@ -481,6 +499,7 @@ class VmPageOrMarker {
   uint64_t Release() {
     const uint64_t p = raw_;
     raw_ = 0;
+    VMPL_TRACE_SLOT_STORE(this, p, 0, nullptr);
     return p;
   }
 
@@ -825,6 +844,8 @@ class VmPageSpliceList final {
 
  private:
   void FreeAllPages();
+  // vmpl: frees every node of middle_, reporting each to the trace hooks.
+  void ClearMiddle();
 
   // vmpl: the slot that holds the entry at absolute offset |cur| (head_, tail_ or a middle_ node),
   // or nullptr for a middle node that is absent (an all-empty node). With |allocate|, a missing
@@ -864,6 +885,7 @@ class VmPageList final {
     DEBUG_ASSERT(list_.is_empty());
 
     list_skew_ = (parent_skew + offset) % (PAGE_SIZE * VmPageListNode::kPageFanOut);
+    VMPL_TRACE_EVENT(kSkewSet, this, 0, list_skew_, 0, 0, 0);
   }
 
   uint64_t GetSkew() const { return list_skew_; }
@@ -1022,6 +1044,7 @@ class VmPageList final {
   // ownership. Any markers are cleared.
   template <typename T>
   void RemoveAllContent(T free_content_fn) {
+    VMPL_TRACE_OP(this, kRemoveAllContent, 0, 0);
     // per page get a reference to the page pointer inside the page list node
     auto per_page_func = [&free_content_fn](VmPageOrMarker* p, uint64_t) {
       if (p->IsPageOrRef()) {
@@ -1045,6 +1068,7 @@ class VmPageList final {
   // longer needed.
   template <typename T>
   void RemovePages(T per_page_fn, uint64_t start_offset, uint64_t end_offset) {
+    VMPL_TRACE_OP(this, kRemovePages, start_offset, end_offset);
     ForEveryPageInRange<VmPageOrMarker*, NodeCheck::CleanupEmpty>(this, per_page_fn, start_offset,
                                                                   end_offset);
   }
@@ -1056,6 +1080,7 @@ class VmPageList final {
   template <typename P, typename G>
   zx_status_t RemovePagesAndIterateGaps(P per_page_fn, G per_gap_fn, uint64_t start_offset,
                                         uint64_t end_offset) {
+    VMPL_TRACE_OP(this, kRemovePages, start_offset, end_offset);
     return ForEveryPageAndGapInRange<VmPageOrMarker*, NodeCheck::CleanupEmpty>(
         this, per_page_fn, per_gap_fn, start_offset, end_offset);
   }

@@ -2,12 +2,16 @@
 //
 // The kernel's classes keep their fields private. The validator, the built-in layout description
 // and white-box tests need to see them, the way a debugger does, without changing the classes'
-// layout or public interface. Each class names PageListAccess as a friend; everything here is a
-// read-only view (the tests that corrupt memory on purpose do it through raw addresses).
+// layout or public interface. Each class names PageListAccess as a friend. Everything but the
+// last section is a read-only view (the tests that corrupt memory on purpose do it through raw
+// addresses). The last section, "Replay", writes state directly, bypassing the classes' own rules
+// and the trace hooks: it is for rebuilding a recorded state (inspect's TraceReplay), where the
+// recorded values (page pointers of another process) must never be interpreted.
 
 #ifndef VMPL_PAGE_LIST_ACCESS_H_
 #define VMPL_PAGE_LIST_ACCESS_H_
 
+#include <stddef.h>
 #include <stdint.h>
 #include <vm/vm_page_list.h>
 
@@ -38,6 +42,40 @@ class PageListAccess {
   static const VmPageListNode& tail(const VmPageSpliceList& splice) { return splice.tail_; }
   static const list_node& raw_pages(const VmPageSpliceList& splice) { return splice.raw_pages_; }
   static uint64_t skew(const VmPageSpliceList& splice) { return splice.list_skew_; }
+  static uint64_t position(const VmPageSpliceList& splice) { return splice.pos_; }
+  static bool finalized(const VmPageSpliceList& splice) { return splice.finalized_; }
+
+  // Byte offsets of private members, for layout descriptions (trace files, decoders). The
+  // classes are not standard-layout, so offsetof is only conditionally supported; GCC and Clang
+  // compute it exactly for classes without virtual bases, which these are.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winvalid-offsetof"
+  static constexpr size_t kNodeCanaryOffset = offsetof(VmPageListNode, canary_);
+  static constexpr size_t kNodeOffsetOffset = offsetof(VmPageListNode, obj_offset_);
+  static constexpr size_t kNodeSlotsOffset = offsetof(VmPageListNode, pages_);
+  static constexpr size_t kSpliceHeadOffset = offsetof(VmPageSpliceList, head_);
+  static constexpr size_t kSpliceTailOffset = offsetof(VmPageSpliceList, tail_);
+#pragma GCC diagnostic pop
+
+  // Replay. None of these checks invariants or calls a trace hook.
+  static NodeTree& mutable_nodes(VmPageList& list) { return list.list_; }
+  static NodeTree& mutable_middle(VmPageSpliceList& splice) { return splice.middle_; }
+  static VmPageListNode& mutable_head(VmPageSpliceList& splice) { return splice.head_; }
+  static VmPageListNode& mutable_tail(VmPageSpliceList& splice) { return splice.tail_; }
+  static VmPageOrMarker& mutable_slot(VmPageListNode& node, size_t index) {
+    return node.pages_[index];
+  }
+  static void set_raw(VmPageOrMarker& slot, uint64_t raw) { slot.raw_ = raw; }
+  static void set_skew(VmPageList& list, uint64_t skew) { list.list_skew_ = skew; }
+  static void set_splice_state(VmPageSpliceList& splice, uint64_t offset, uint64_t length,
+                               uint64_t position, uint64_t skew, bool finalized) {
+    splice.offset_ = offset;
+    splice.length_ = length;
+    splice.pos_ = position;
+    splice.list_skew_ = skew;
+    splice.finalized_ = finalized;
+  }
+  static void set_node_offset(VmPageListNode& node, uint64_t offset) { node.obj_offset_ = offset; }
 };
 
 }  // namespace vmpl

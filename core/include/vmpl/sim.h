@@ -268,6 +268,8 @@ struct RunLimits {
   // Called about every progress_interval_s seconds with the elapsed time.
   std::function<void(double elapsed_s)> progress = nullptr;
   double progress_interval_s = 0.5;
+  // Called after every step (e.g. to drain a trace ring the process reads itself).
+  std::function<void()> after_step = nullptr;
 };
 
 struct RunResult {

@@ -4,6 +4,7 @@
 #include <vm/pmm.h>
 #include <vmpl/page_allocator.h>
 #include <vmpl/page_list_access.h>
+#include <vmpl/trace.h>
 #include <zircon/errors.h>
 
 #include <algorithm>
@@ -263,6 +264,10 @@ bool Simulator::Impl::Step() {
   if (config_.check_every != 0 && stats_.steps % config_.check_every == 0) {
     CheckAll();
   }
+  // Between steps every list is consistent: say so to a trace, and answer a reader that attached
+  // to this process's ring and asked for a snapshot (both a single branch when tracing is off).
+  trace::Checkpoint(stats_.steps);
+  trace::ServiceRequests();
   return !failure_;
 }
 
@@ -317,7 +322,11 @@ RunResult Simulator::Impl::Run(const RunLimits& limits) {
       }
     }
     result.steps++;
-    if (!Step()) {
+    const bool ok = Step();
+    if (limits.after_step) {
+      limits.after_step();
+    }
+    if (!ok) {
       result.violation = true;
       break;
     }

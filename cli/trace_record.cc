@@ -1,0 +1,199 @@
+// `vmpl trace record --pid PID -o FILE [--duration S]`: records a running process's page-list
+// events from its shared ring (/dev/shm/vmpl.<pid>) into a trace file, without ptrace.
+//
+// The recorder attaches as the ring's one reader, asks the target for a snapshot (the target
+// answers between mutations, see <vmpl/trace.h>), then drains the ring until the duration is up,
+// SIGINT/SIGTERM arrives, or the target exits and its ring is empty. Every record the ring could
+// not deliver is counted per producer and written to the file's LOSSES chunk and the summary.
+
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <fmt/format.h>
+#include <vmpl/inspect/trace_recorder.h>
+#include <vmpl/inspect/trace_resolver.h>
+#include <vmpl/trace_ring.h>
+
+#include "command.h"
+#include "trace_command.h"
+
+namespace vmpl::cli {
+namespace {
+
+struct RecordOptions {
+  int pid = 0;
+  std::string output;
+  double duration = 0;
+  double snapshot_timeout = 5;
+  bool quiet = false;
+};
+
+std::atomic<bool> g_stop{false};
+
+void OnSignal(int) { g_stop.store(true); }
+
+constexpr char kRecordFooter[] = R"(EXAMPLES:
+  vmpl sim --duration 30 --trace-shm &       a target with a shared ring
+  vmpl trace record --pid $! -o live.vmpltrace
+                                             record until it exits (or Ctrl-C)
+  vmpl trace record --pid 1234 -o t.vmpltrace --duration 5
+
+The target must have a ring (`vmpl sim --trace-shm`, or a program that creates one with
+vmpl::trace::Ring and arms it) and must answer snapshot requests between mutations
+(vmpl::trace::ServiceRequests). Events from before the snapshot are not recorded.
+
+EXIT STATUS:
+  0 recorded, nothing lost; 1 recorded, but the ring lost events (counted in the file and the
+  summary); 2 usage error; 3 no ring to attach to, or the file could not be written)";
+
+int RunRecord(const RecordOptions& options) {
+  std::string error;
+  std::unique_ptr<trace::RingReader> reader =
+      trace::RingReader::Attach(static_cast<pid_t>(options.pid), &error);
+  if (!reader) {
+    fprintf(stderr, "vmpl trace record: %s\n", error.c_str());
+    return kExitUnreadable;
+  }
+  trace::TraceInfo info = trace::TraceInfo::ForThisProcess("vmpl trace record", "0.1.0");
+  info.pid = options.pid;
+  info.layout = inspect::BuiltinTraceLayout();
+  std::unique_ptr<inspect::TraceRecorder> recorder =
+      inspect::TraceRecorder::Create(*reader, options.output, std::move(info), &error);
+  if (!recorder) {
+    fprintf(stderr, "vmpl trace record: %s\n", error.c_str());
+    return kExitUnreadable;
+  }
+  reader->RequestSnapshot();
+
+  g_stop.store(false);
+  struct sigaction action = {};
+  struct sigaction old_int = {};
+  struct sigaction old_term = {};
+  action.sa_handler = OnSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, &old_int);
+  sigaction(SIGTERM, &action, &old_term);
+
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = Clock::now();
+  Clock::time_point next_progress = start;
+  Clock::time_point next_losses = start + std::chrono::seconds(1);
+  const bool progress = !options.quiet && isatty(STDERR_FILENO) == 1;
+  bool warned_snapshot = false;
+  int exit_code = kExitOk;
+  for (;;) {
+    const int64_t n = recorder->Drain();
+    if (n < 0) {
+      fprintf(stderr, "vmpl trace record: %s\n", recorder->error().c_str());
+      exit_code = kExitUnreadable;
+      break;
+    }
+    const Clock::time_point now = Clock::now();
+    const double elapsed = std::chrono::duration<double>(now - start).count();
+    if (g_stop.load() || (options.duration > 0 && elapsed >= options.duration)) {
+      break;
+    }
+    if (n == 0) {
+      if (!reader->OwnerAlive()) {
+        // The owner is gone; one more drain catches what it wrote last (a Read that found the
+        // ring empty may have raced its final writes).
+        if (recorder->Drain() == 0) {
+          break;
+        }
+        continue;
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    if (!recorder->snapshot_started() && !warned_snapshot && elapsed > options.snapshot_timeout) {
+      fprintf(stderr,
+              "vmpl trace record: process %d has not answered the snapshot request after %.0f s "
+              "(does it call vmpl::trace::ServiceRequests between mutations?); still waiting\n",
+              options.pid, options.snapshot_timeout);
+      warned_snapshot = true;
+    }
+    if (now >= next_losses) {
+      recorder->WriteLosses();
+      next_losses = now + std::chrono::seconds(1);
+    }
+    if (progress && now >= next_progress) {
+      fprintf(stderr, "\r\033[K[%6.1fs] %lu events, %lu lost", elapsed,
+              static_cast<unsigned long>(recorder->event_records()),
+              static_cast<unsigned long>(recorder->Losses().Totals().total()));
+      next_progress = now + std::chrono::milliseconds(250);
+    }
+  }
+  if (progress) {
+    fputs("\r\033[K", stderr);
+  }
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
+
+  if (!recorder->Finish() && exit_code == kExitOk) {
+    fprintf(stderr, "vmpl trace record: %s\n", recorder->error().c_str());
+    exit_code = kExitUnreadable;
+  }
+  const trace::LossTable losses = recorder->Losses();
+  const trace::LossCounts total = losses.Totals();
+  if (!options.quiet) {
+    printf("%s", fmt::format("vmpl trace record: pid {} -> {}: {} snapshot records, {} events, "
+                             "{} discarded before the snapshot\n",
+                             options.pid, options.output, recorder->snapshot_records(),
+                             recorder->event_records(), recorder->discarded())
+                     .c_str());
+    printf("%s", fmt::format("  lost {} (overwritten {}, dropped {}, abandoned {}, blocked {})\n",
+                             total.total(), total.overwritten, total.dropped, total.abandoned,
+                             total.blocked)
+                     .c_str());
+    for (const trace::ProducerLosses& producer : losses.producers) {
+      if (producer.counts.total() != 0) {
+        printf("%s", fmt::format("    producer {} (tid {}): {} lost\n", producer.index,
+                                 producer.tid, producer.counts.total())
+                         .c_str());
+      }
+    }
+    if (!recorder->snapshot_started()) {
+      printf("  no snapshot arrived: the file holds no events\n");
+    }
+  }
+  if (exit_code == kExitOk && (total.total() != 0 || !recorder->snapshot_done())) {
+    exit_code = kExitProblems;
+  }
+  return exit_code;
+}
+
+}  // namespace
+
+Subcommand RegisterTraceRecord(CLI::App& trace, const GlobalOptions& /*globals*/) {
+  auto options = std::make_shared<RecordOptions>();
+  CLI::App* record =
+      trace.add_subcommand("record", "Record a running process's page-list events from its ring");
+  record->footer(kRecordFooter);
+  record->add_option("--pid", options->pid, "The process whose ring to read")
+      ->required()
+      ->check(CLI::PositiveNumber)
+      ->option_text("PID");
+  record->add_option("-o,--output", options->output, "The trace file to write")
+      ->required()
+      ->option_text("FILE");
+  record->add_option("--duration", options->duration,
+                     "Stop after this many seconds (default: when the process exits)")
+      ->check(CLI::NonNegativeNumber)
+      ->option_text("SECONDS");
+  record->add_option("--snapshot-timeout", options->snapshot_timeout,
+                     "Warn if no snapshot arrived after this many seconds")
+      ->check(CLI::NonNegativeNumber)
+      ->option_text("SECONDS")
+      ->default_str("5");
+  record->add_flag("--quiet", options->quiet, "No progress line and no summary");
+  return Subcommand{record, [options]() { return RunRecord(*options); }};
+}
+
+}  // namespace vmpl::cli

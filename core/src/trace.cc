@@ -1,0 +1,224 @@
+// The out-of-line half of the trace hooks: stamping events, the USDT probe sites, the process
+// switch, and the snapshot a late reader asks for. See <vmpl/trace.h> and <vmpl/trace_hooks.h>.
+
+#include <sched.h>
+#include <string.h>
+#include <time.h>
+#include <x86intrin.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include <vm/vm_page_list.h>
+#include <vmpl/page_list_access.h>
+#include <vmpl/registry.h>
+#include <vmpl/trace.h>
+#include <vmpl/trace_ring.h>
+
+// USDT probes with semaphores: a tracer attaching to vmpl:slot_store or vmpl:event increments
+// the probe's semaphore, which the hooks test together with vmpl_trace_active.
+#define _SDT_HAS_SEMAPHORES 1
+#include <sys/sdt.h>
+
+extern "C" {
+volatile uint32_t vmpl_trace_active = 0;
+__extension__ volatile unsigned short vmpl_slot_store_semaphore
+    __attribute__((unused, section(".probes"))) = 0;
+__extension__ volatile unsigned short vmpl_event_semaphore
+    __attribute__((unused, section(".probes"))) = 0;
+}
+
+namespace vmpl::trace {
+namespace {
+
+std::atomic<Ring*> g_ring{nullptr};
+
+uint16_t CurrentCpu() {
+  const int cpu = sched_getcpu();
+  return cpu < 0 ? uint16_t{0xffff} : static_cast<uint16_t>(cpu);
+}
+
+uint64_t MonotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+void WriteToRing(const Event& event) {
+  Ring* ring = g_ring.load(std::memory_order_acquire);
+  if (ring != nullptr && vmpl_trace_active != 0) {
+    ring->Write(event);
+  }
+}
+
+Event MakeEvent(EventKind kind, const void* object, uint32_t aux, uint64_t a0, uint64_t a1,
+                uint64_t a2, uint64_t a3) {
+  Event event;
+  event.timestamp = NowTicks();
+  event.object = reinterpret_cast<uintptr_t>(object);
+  event.kind = kind;
+  event.cpu = CurrentCpu();
+  event.aux = aux;
+  event.arg[0] = a0;
+  event.arg[1] = a1;
+  event.arg[2] = a2;
+  event.arg[3] = a3;
+  return event;
+}
+
+void EmitAlways(EventKind kind, const void* object, uint32_t aux, uint64_t a0 = 0, uint64_t a1 = 0,
+                uint64_t a2 = 0, uint64_t a3 = 0) {
+  hooks::Emit(kind, object, aux, a0, a1, a2, a3);
+}
+
+uintptr_t Address(const void* p) { return reinterpret_cast<uintptr_t>(p); }
+
+// The snapshot of one node: its allocation, then one store per non-empty slot.
+void SnapshotNode(const void* owner, const VmPageListNode& node, bool inline_node) {
+  if (!inline_node) {
+    EmitAlways(EventKind::kNodeAlloc, owner, 0, Address(&node), node.offset());
+  }
+  for (size_t i = 0; i < VmPageListNode::kPageFanOut; i++) {
+    const VmPageOrMarker& slot = PageListAccess::slot(node, i);
+    if (!slot.IsEmpty()) {
+      hooks::SlotStore(&slot, 0, slot.raw_value(), nullptr);
+    }
+  }
+}
+
+void SnapshotEntry(const RegistryEntryView& entry) {
+  if (entry.kind == RegistryKind::kPageList) {
+    const auto* list = reinterpret_cast<const VmPageList*>(entry.address);
+    EmitAlways(EventKind::kListCreate, list, 0, static_cast<uint64_t>(ListKind::kPageList));
+    EmitRegistration(entry.id, list, static_cast<uint32_t>(entry.kind), entry.name);
+    EmitAlways(EventKind::kSkewSet, list, 0, list->GetSkew());
+    for (const VmPageListNode& node : PageListAccess::nodes(*list)) {
+      SnapshotNode(list, node, false);
+    }
+    return;
+  }
+  const auto* splice = reinterpret_cast<const VmPageSpliceList*>(entry.address);
+  EmitAlways(EventKind::kListCreate, splice, 0, static_cast<uint64_t>(ListKind::kSpliceList),
+             splice->offset(), splice->length(), PageListAccess::skew(*splice));
+  EmitRegistration(entry.id, splice, static_cast<uint32_t>(entry.kind), entry.name);
+  if (PageListAccess::finalized(*splice)) {
+    EmitAlways(EventKind::kSpliceFinalize, splice, 0);
+  }
+  EmitAlways(EventKind::kSplicePosition, splice, 0, PageListAccess::position(*splice));
+  SnapshotNode(splice, PageListAccess::head(*splice), true);
+  for (const VmPageListNode& node : PageListAccess::middle(*splice)) {
+    SnapshotNode(splice, node, false);
+  }
+  SnapshotNode(splice, PageListAccess::tail(*splice), true);
+}
+
+}  // namespace
+
+namespace hooks {
+
+void SlotStore(const void* slot, uint64_t old_raw, uint64_t new_raw, const void* moved_from) {
+  STAP_PROBE4(vmpl, slot_store, slot, old_raw, new_raw, moved_from);
+  if (vmpl_trace_active != 0) {
+    WriteToRing(MakeEvent(EventKind::kSlotStore, slot, 0, old_raw, new_raw, Address(moved_from), 0));
+  }
+}
+
+void Emit(EventKind kind, const void* object, uint32_t aux, uint64_t a0, uint64_t a1, uint64_t a2,
+          uint64_t a3) {
+  STAP_PROBE7(vmpl, event, static_cast<uint32_t>(kind), object, aux, a0, a1, a2, a3);
+  if (vmpl_trace_active != 0) {
+    WriteToRing(MakeEvent(kind, object, aux, a0, a1, a2, a3));
+  }
+}
+
+}  // namespace hooks
+
+uint64_t NowTicks() { return __rdtsc(); }
+
+ClockInfo MeasureClock(int calibration_ms) {
+  static std::once_flag once;
+  static ClockInfo measured;
+  std::call_once(once, [calibration_ms] {
+    const uint64_t ns0 = MonotonicNs();
+    const uint64_t t0 = NowTicks();
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::max(calibration_ms, 1)));
+    const uint64_t ns1 = MonotonicNs();
+    const uint64_t t1 = NowTicks();
+    ClockInfo info;
+    snprintf(info.name, sizeof(info.name), "tsc");
+    info.ticks_per_second =
+        static_cast<double>(t1 - t0) * 1e9 / static_cast<double>(std::max<uint64_t>(ns1 - ns0, 1));
+    info.base_ticks = t1;
+    info.base_monotonic_ns = ns1;
+    measured = info;
+  });
+  return measured;
+}
+
+void Start(Ring* ring) {
+  g_ring.store(ring, std::memory_order_release);
+  vmpl_trace_active = ring != nullptr ? 1 : 0;
+}
+
+void Stop() { vmpl_trace_active = 0; }
+
+void Arm(Ring* ring) {
+  vmpl_trace_active = 0;
+  g_ring.store(ring, std::memory_order_release);
+}
+
+Ring* CurrentRing() { return g_ring.load(std::memory_order_acquire); }
+
+bool IsOn() { return vmpl_trace_active != 0 && CurrentRing() != nullptr; }
+
+bool ServiceRequests() {
+  Ring* ring = CurrentRing();
+  if (ring == nullptr || !ring->TakeSnapshotRequest()) {
+    return false;
+  }
+  vmpl_trace_active = 1;
+  WriteSnapshot();
+  return true;
+}
+
+void WriteSnapshot() {
+  const std::vector<RegistryEntryView> entries = Registry::Snapshot();
+  EmitAlways(EventKind::kSnapshotBegin, nullptr, 0, entries.size());
+  for (const RegistryEntryView& entry : entries) {
+    SnapshotEntry(entry);
+  }
+  EmitAlways(EventKind::kSnapshotEnd, nullptr, 0, entries.size());
+}
+
+void SetListTracing(const void* list, bool on) {
+  EmitAlways(EventKind::kListTracing, list, 0, on ? 1 : 0);
+}
+
+void EmitRegistration(uint64_t id, const void* object, uint32_t kind, std::string_view name) {
+  if (!hooks::EventWanted()) {
+    return;
+  }
+  EmitAlways(EventKind::kRegister, object, 0, id, Address(object), kind);
+  EmitName(id, name);
+}
+
+void EmitName(uint64_t id, std::string_view name) {
+  if (!hooks::EventWanted()) {
+    return;
+  }
+  // 32 bytes per event; an empty name still sends one (empty) chunk so a rename to "" is seen.
+  size_t offset = 0;
+  do {
+    uint64_t words[4] = {};
+    const size_t n = std::min<size_t>(sizeof(words), name.size() - offset);
+    memcpy(words, name.data() + offset, n);
+    hooks::Emit(EventKind::kName, reinterpret_cast<const void*>(id), static_cast<uint32_t>(offset),
+                words[0], words[1], words[2], words[3]);
+    offset += n;
+  } while (offset < name.size());
+}
+
+}  // namespace vmpl::trace

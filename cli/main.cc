@@ -46,6 +46,8 @@ constexpr char kRootFooter[] = R"(EXAMPLES:
   vmpl demo --seed 7 --json  the same data as JSON, for another seed
   vmpl sim --seed 1 --duration 600 --check-every 1000
                              ten minutes of kernel-like VMO traffic, validated every 1000 steps
+  vmpl sim --ops 100000 --trace sim.vmpltrace && vmpl trace replay sim.vmpltrace --check
+                             record every mutation, rebuild every list from the record
   vmpl demo --help           options of one subcommand
 
 EXIT STATUS:

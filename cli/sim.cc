@@ -579,7 +579,7 @@ Subcommand RegisterSimCommand(CLI::App& root, const GlobalOptions& /*globals*/) 
                        : "must be a power of two from 64 to 2^30";
           },
           "N"))
-      ->default_str("1048576");
+      ->default_str("262144");
 
   return Subcommand{sim, [options]() { return RunSim(*options); }};
 }

@@ -29,7 +29,7 @@ struct SimTraceOptions {
   std::string file;         // --trace FILE
   bool shared = false;      // --trace-shm
   std::string shm_mode = "overwrite";
-  uint64_t shm_capacity = uint64_t{1} << 20;  // records: 64 MiB
+  uint64_t shm_capacity = uint64_t{1} << 18;  // records: 16 MiB
   bool active() const { return !file.empty() || shared; }
 };
 

@@ -201,9 +201,10 @@ TEST(TraceCliTest, LiveRecordingOfAPacedSimulatorLosesNothing) {
 }
 
 TEST(TraceCliTest, LiveRecordingAtFullSpeedLosesNothingOrSaysExactlyWhatItLost) {
-  // Into tmpfs, so that the disk is not what limits the recorder.
-  const std::string file = "/dev/shm/vmpl_trace_cli_" + std::to_string(getpid()) + ".vmpltrace";
-  const LiveRun run = RecordLive({"--seed", "9", "--duration", "2"}, file);
+  // Flat out, the simulator writes ~5 M events/s; whether the recorder and its disk keep up
+  // depends on the machine, so either branch below may run, and each is checked exactly.
+  const std::string file = Temp("full.vmpltrace");
+  const LiveRun run = RecordLive({"--seed", "9", "--duration", "1"}, file);
   const uint64_t lost = run.sim["trace"]["lost"].get<uint64_t>();
   const RunResult replay = RunVmpl("trace replay '" + file + "' --json");
   const nlohmann::json result = ParseJson(replay.out);

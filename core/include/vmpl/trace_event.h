@@ -71,15 +71,18 @@ enum class EventKind : uint16_t {
   kSplicePosition = 14,
   // Splice list finalized. object = splice list.
   kSpliceFinalize = 15,
-  // An operation began / ended. object = list, aux = OpKind, arg[0] = offset, arg[1] = end or
-  // length (per OpKind), arg[2] = the other list (MergeFrom, MergeOnto, TakePages) or 0.
+  // An operation began / ended. object = list, aux = OpKind; for a begin arg[0] = offset,
+  // arg[1] = end or length (per OpKind), arg[2] = the other list (MergeFrom, MergeOnto,
+  // TakePages) or 0; an end has no arguments.
   kOpBegin = 16,
   kOpEnd = 17,
   // Interval markers, inside an operation. object = list, arg[0] = offset, arg[1] = other offset.
-  kIntervalAdd = 18,      // arg[0] start, arg[1] end (inclusive), after any merge
+  kIntervalAdd = 18,      // arg[0] start, arg[1] end (inclusive) of the range added
+  //                         (before any merge with its neighbours)
   kIntervalSplit = 19,    // arg[0] the offset that was split out of an interval
   kIntervalClip = 20,     // arg[0] old start/end, arg[1] new start/end; aux 0 = start, 1 = end
-  kIntervalMerge = 21,    // arg[0] start, arg[1] end of the merged interval
+  kIntervalMerge = 21,    // the added range (arg[0], arg[1]) merged with the interval on its
+  //                         left (aux bit 0) and/or right (aux bit 1)
   kIntervalReplace = 22,  // arg[0] the page offset that became a zero interval
   // A snapshot taken for a reader that attached late: kSnapshotBegin, then ListCreate / Register /
   // Name / SkewSet / NodeAlloc / SlotStore(old 0) events that build the state from nothing, then

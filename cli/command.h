@@ -51,6 +51,8 @@ using Registrar = Subcommand (*)(CLI::App& root, const GlobalOptions& globals);
 Subcommand RegisterDemoCommand(CLI::App& root, const GlobalOptions& globals);
 Subcommand RegisterSimCommand(CLI::App& root, const GlobalOptions& globals);
 Subcommand RegisterTraceCommand(CLI::App& root, const GlobalOptions& globals);
+Subcommand RegisterInspectCommand(CLI::App& root, const GlobalOptions& globals);
+Subcommand RegisterCheckCommand(CLI::App& root, const GlobalOptions& globals);
 
 }  // namespace vmpl::cli
 

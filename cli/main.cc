@@ -39,6 +39,8 @@ constexpr Registrar kRegistrars[] = {
     &RegisterDemoCommand,
     &RegisterSimCommand,
     &RegisterTraceCommand,
+    &RegisterInspectCommand,
+    &RegisterCheckCommand,
 };
 
 constexpr char kRootFooter[] = R"(EXAMPLES:

@@ -21,6 +21,7 @@
 
 #include "command.h"
 #include "sim_trace.h"
+#include <vmpl/inspect/trace_replay.h>
 
 namespace vmpl::cli {
 namespace {
@@ -47,7 +48,46 @@ struct SimOptions {
   bool json = false;
   bool quiet = false;
   SimTraceOptions trace;
+  uint64_t pause_at = 0;
+  std::string self_snapshot;
 };
+
+// Writes the state of every registered list, read in process through PageListAccess, as JSON:
+// {"pid", "step", "lists": [{"registry_id", "name", "kind", "skew", "nodes": [{"key", "slots":
+// [16 raw values]}], "head", "tail", "splice": {...}}]}. It is what a reader of this process's
+// memory must find (`vmpl inspect --pid/--core/--remote`), so the tests compare the two.
+bool WriteSelfSnapshot(const std::string& path, uint64_t step) {
+  nlohmann::ordered_json lists = nlohmann::ordered_json::array();
+  for (const inspect::ListState& state : inspect::CaptureRegisteredLists()) {
+    nlohmann::ordered_json nodes = nlohmann::ordered_json::array();
+    for (const auto& [key, slots] : state.nodes) {
+      nodes.push_back({{"key", key}, {"slots", slots}});
+    }
+    nlohmann::ordered_json list = {
+        {"registry_id", state.registry_id},
+        {"name", state.name},
+        {"kind", state.kind == trace::ListKind::kSpliceList ? "splice" : "page-list"},
+        {"skew", state.skew},
+        {"nodes", std::move(nodes)}};
+    if (state.kind == trace::ListKind::kSpliceList) {
+      list["splice"] = {{"offset", state.splice_offset},
+                        {"length", state.splice_length},
+                        {"position", state.splice_position},
+                        {"finalized", state.splice_finalized},
+                        {"head", state.head},
+                        {"tail", state.tail}};
+    }
+    lists.push_back(std::move(list));
+  }
+  const nlohmann::ordered_json j = {{"pid", getpid()}, {"step", step}, {"lists", lists}};
+  FILE* file = fopen(path.c_str(), "w");
+  if (file == nullptr) {
+    return false;
+  }
+  const std::string text = j.dump(1) + "\n";
+  const bool ok = fwrite(text.data(), 1, text.size(), file) == text.size();
+  return fclose(file) == 0 && ok;
+}
 
 // Steps run when neither --ops nor --duration is given.
 constexpr uint64_t kDefaultOps = 100000;
@@ -407,6 +447,24 @@ int RunSim(const SimOptions& options) {
     }
     limits.after_step = [&trace] { trace->AfterStep(); };
   }
+  uint64_t steps_done = 0;
+  bool pause_failed = false;
+  if (options.pause_at != 0) {
+    // After step N: write the self-snapshot, then stop this process (SIGSTOP) so that a reader
+    // sees exactly that state; SIGCONT resumes the run.
+    limits.after_step = [&, previous = limits.after_step] {
+      if (previous) {
+        previous();
+      }
+      if (++steps_done == options.pause_at) {
+        if (!options.self_snapshot.empty() &&
+            !WriteSelfSnapshot(options.self_snapshot, steps_done)) {
+          pause_failed = true;
+        }
+        raise(SIGSTOP);
+      }
+    };
+  }
   {
     vmpl::sim::Simulator sim(config);
     if (progress) {
@@ -450,7 +508,10 @@ int RunSim(const SimOptions& options) {
     PrintText(options, config, outcome);
   }
   fflush(stdout);
-  const bool ok = !outcome.failure && outcome.leaked_pages == 0 &&
+  if (pause_failed) {
+    fprintf(stderr, "vmpl sim: --self-snapshot: cannot write %s\n", options.self_snapshot.c_str());
+  }
+  const bool ok = !pause_failed && !outcome.failure && outcome.leaked_pages == 0 &&
                   outcome.leaked_references == 0 && (!outcome.trace || outcome.trace->ok);
   return ok ? kExitOk : kExitProblems;
 }
@@ -559,6 +620,14 @@ Subcommand RegisterSimCommand(CLI::App& root, const GlobalOptions& /*globals*/) 
       ->default_str("0");
   sim->add_flag("--json", options->json, "Print the summary as JSON");
   sim->add_flag("--quiet", options->quiet, "No progress line and no summary unless it failed");
+  sim->add_option("--pause-at", options->pause_at,
+                  "Stop the process (SIGSTOP) after this step, for a debugger or vmpl inspect; "
+                  "SIGCONT resumes")
+      ->option_text("STEP");
+  sim->add_option("--self-snapshot", options->self_snapshot,
+                  "With --pause-at: first write every registered list's state, as this process "
+                  "sees it, to this JSON file")
+      ->option_text("FILE");
   sim->add_option("--trace", options->trace.file,
                   "Record every page-list mutation of the run into this trace file")
       ->option_text("FILE");

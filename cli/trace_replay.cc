@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <vm/vm_page_list.h>
+#include <vmpl/inspect/raw_slot.h>
 #include <vmpl/inspect/trace_file.h>
 #include <vmpl/inspect/trace_replay.h>
 
@@ -38,41 +39,8 @@ struct ReplayOptions {
   bool json = false;
 };
 
-// A slot's raw encoding, decoded without touching what it points to (the page pointers are the
-// recording process's).
-std::string DecodeRaw(uint64_t raw) {
-  switch (raw & 3) {
-    case 0:
-      return raw == 0 ? "empty" : fmt::format("page 0x{:x}", raw);
-    case 1:
-      return "marker";
-    case 2:
-      return fmt::format("reference 0x{:x}{}{}", raw & ~uint64_t{0xf}, (raw & 8) ? " L" : "",
-                         (raw & 4) ? " R" : "");
-    default: {
-      static constexpr const char* kSentinels[] = {"slot", "start", "end", "?"};
-      static constexpr const char* kDirty[] = {"untracked", "clean", "dirty", "?"};
-      const uint64_t awaiting = raw >> 12 << 12;
-      return fmt::format("interval {} {}{}", kSentinels[(raw >> 2) & 3], kDirty[(raw >> 6) & 3],
-                         awaiting != 0 ? fmt::format(" awaiting-clean 0x{:x}", awaiting) : "");
-    }
-  }
-}
-
-struct Counts {
-  uint64_t pages = 0, references = 0, markers = 0, intervals = 0;
-  void Add(uint64_t raw) {
-    if (raw == 0) {
-      return;
-    }
-    switch (raw & 3) {
-      case 0: pages++; break;
-      case 1: markers++; break;
-      case 2: references++; break;
-      default: intervals++; break;
-    }
-  }
-};
+using inspect::DescribeRawSlot;
+using Counts = inspect::RawSlotCounts;
 
 Counts CountSlots(const ListState& list) {
   Counts counts;
@@ -106,7 +74,7 @@ nlohmann::ordered_json ListJson(const ListState& list, bool slots) {
       {"pages", counts.pages},
       {"references", counts.references},
       {"markers", counts.markers},
-      {"interval_sentinels", counts.intervals}};
+      {"interval_sentinels", counts.interval_sentinels}};
   if (list.kind == trace::ListKind::kSpliceList) {
     j["splice"] = {{"offset", list.splice_offset},
                    {"length", list.splice_length},
@@ -122,7 +90,7 @@ nlohmann::ordered_json ListJson(const ListState& list, bool slots) {
           node_slots.push_back({{"index", i},
                                 {"offset", key + i * PAGE_SIZE - list.skew},
                                 {"raw", fmt::format("{:#x}", raws[i])},
-                                {"decoded", DecodeRaw(raws[i])}});
+                                {"decoded", DescribeRawSlot(raws[i])}});
         }
       }
       nodes.push_back({{"key", key}, {"slots", std::move(node_slots)}});
@@ -145,7 +113,7 @@ std::string ListText(const ListState& list) {
         const uint64_t skewed = key + i * PAGE_SIZE;
         const std::string offset =
             skewed >= list.skew ? fmt::format("{:#10x}", skewed - list.skew) : "     (skew)";
-        out += fmt::format("    [{:2}] {} {:#018x} {}\n", i, offset, raws[i], DecodeRaw(raws[i]));
+        out += fmt::format("    [{:2}] {} {:#018x} {}\n", i, offset, raws[i], DescribeRawSlot(raws[i]));
       }
     }
   }
@@ -309,7 +277,7 @@ int RunReplay(const ReplayOptions& options) {
       const Counts counts = CountSlots(list);
       out += fmt::format("  {:>5} {:<28} {:>#8x} {:>6} {:>7} {:>6} {:>7} {:>9}\n",
                          list.registry_id, list.name, list.skew, list.nodes.size(), counts.pages,
-                         counts.references, counts.markers, counts.intervals);
+                         counts.references, counts.markers, counts.interval_sentinels);
     }
     for (const ListState& list : registered) {
       if (Selected(options, list)) {

@@ -17,6 +17,9 @@ PACKAGES=(
   nlohmann-json3-dev
   python3
   systemtap-sdt-dev
+  gdb
+  gdbserver
+  libelf-dev
 )
 
 missing=()

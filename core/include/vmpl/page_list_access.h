@@ -55,6 +55,14 @@ class PageListAccess {
   static constexpr size_t kNodeSlotsOffset = offsetof(VmPageListNode, pages_);
   static constexpr size_t kSpliceHeadOffset = offsetof(VmPageSpliceList, head_);
   static constexpr size_t kSpliceTailOffset = offsetof(VmPageSpliceList, tail_);
+  static constexpr size_t kListTreeOffset = offsetof(VmPageList, list_);
+  static constexpr size_t kListSkewOffset = offsetof(VmPageList, list_skew_);
+  static constexpr size_t kSpliceOffsetOffset = offsetof(VmPageSpliceList, offset_);
+  static constexpr size_t kSpliceLengthOffset = offsetof(VmPageSpliceList, length_);
+  static constexpr size_t kSplicePositionOffset = offsetof(VmPageSpliceList, pos_);
+  static constexpr size_t kSpliceSkewOffset = offsetof(VmPageSpliceList, list_skew_);
+  static constexpr size_t kSpliceFinalizedOffset = offsetof(VmPageSpliceList, finalized_);
+  static constexpr size_t kSpliceMiddleOffset = offsetof(VmPageSpliceList, middle_);
 #pragma GCC diagnostic pop
 
   // Replay. None of these checks invariants or calls a trace hook.

@@ -1,0 +1,84 @@
+// vmpl::inspect decoder: page lists out of untrusted memory, into a Snapshot.
+//
+// The decoder reads a target only through a MemorySource and a DecodeLayout (where each field
+// lives), so the same code reads our own processes, their core files, and a stub in front of a
+// kernel whose build laid the types out differently. It trusts nothing it reads:
+//   - every pointer is checked for alignment and for the tree's sentinel (the tree's own address
+//     with bit 0 set) before it is followed, and read through the source, never dereferenced;
+//   - the walk is bounded (DecodeOptions::max_nodes) and remembers every node it visited, so a
+//     cycle ends the walk with a problem instead of a loop;
+//   - each node's canary, key alignment and range, key order and parent link are checked;
+//   - counts (the tree's count_, the registry's capacity) are compared with limits before use.
+// Each problem is recorded with its address, and everything valid read so far is kept.
+
+#ifndef VMPL_INSPECT_DECODER_H_
+#define VMPL_INSPECT_DECODER_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vmpl/inspect/memory_source.h>
+#include <vmpl/inspect/snapshot.h>
+
+namespace vmpl::inspect {
+
+// Byte offsets and sizes of the page-list types in the target.
+struct DecodeLayout {
+  uint64_t pointer_size = 8;
+  // VmPageListNode
+  uint64_t node_size = 0;
+  uint64_t node_parent_offset = 0;  // WAVL links (fbl::WAVLTreeNodeState)
+  uint64_t node_left_offset = 0;
+  uint64_t node_right_offset = 0;
+  uint64_t node_canary_offset = 0;
+  uint64_t node_key_offset = 0;
+  uint64_t node_slots_offset = 0;
+  uint64_t slot_size = 8;
+  uint64_t fanout = 16;
+  uint32_t node_canary = 0;  // fbl::magic("PLST")
+  // fbl::WAVLTree
+  uint64_t tree_root_offset = 0;
+  uint64_t tree_count_offset = 0;
+  // VmPageList
+  uint64_t list_size = 0;
+  uint64_t list_tree_offset = 0;
+  uint64_t list_skew_offset = 0;
+  // VmPageSpliceList
+  uint64_t splice_size = 0;
+  uint64_t splice_offset_offset = 0;
+  uint64_t splice_length_offset = 0;
+  uint64_t splice_position_offset = 0;
+  uint64_t splice_skew_offset = 0;
+  uint64_t splice_finalized_offset = 0;
+  uint64_t splice_head_offset = 0;
+  uint64_t splice_middle_offset = 0;
+  uint64_t splice_tail_offset = 0;
+  // Limits of the kernel's arithmetic.
+  uint64_t page_size = 4096;
+  uint64_t max_size = 0;  // VmPageList::MAX_SIZE
+};
+
+// The layout of this build's core.
+DecodeLayout BuiltinDecodeLayout();
+
+struct DecodeOptions {
+  size_t max_nodes = size_t{1} << 22;  // per tree
+};
+
+// Reads the VmPageList at |address|.
+SnapshotList DecodePageList(MemorySource& memory, uint64_t address, const DecodeLayout& layout,
+                            const DecodeOptions& options = {});
+// Reads the VmPageSpliceList at |address|.
+SnapshotList DecodeSpliceList(MemorySource& memory, uint64_t address, const DecodeLayout& layout,
+                              const DecodeOptions& options = {});
+
+// Reads the registry whose `vmpl_registry` header is at |registry_address|
+// (docs/registry-format.md) and every list it names. The copy of the entries is taken under the
+// registry's seqlock: a copy that raced a writer is retried a few times and, if the target keeps
+// writing (or a core was taken mid-write), used anyway with a problem saying it may be torn.
+Snapshot DecodeRegistry(MemorySource& memory, uint64_t registry_address,
+                        const DecodeLayout& layout, const DecodeOptions& options = {});
+
+}  // namespace vmpl::inspect
+
+#endif  // VMPL_INSPECT_DECODER_H_

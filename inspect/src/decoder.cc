@@ -1,0 +1,373 @@
+// The decoder: page lists out of untrusted memory (see decoder.h).
+
+#include <vmpl/inspect/decoder.h>
+
+#include <string.h>
+
+#include <algorithm>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <vm/vm_page_list.h>
+#include <vmpl/page_list_access.h>
+
+namespace vmpl::inspect {
+
+DecodeLayout BuiltinDecodeLayout() {
+  DecodeLayout layout;
+  layout.pointer_size = sizeof(void*);
+  layout.node_size = sizeof(VmPageListNode);
+  // fbl::WAVLTreeNodeState is the node's first member: parent_, left_, right_, rank_.
+  layout.node_parent_offset = 0;
+  layout.node_left_offset = sizeof(void*);
+  layout.node_right_offset = 2 * sizeof(void*);
+  layout.node_canary_offset = PageListAccess::kNodeCanaryOffset;
+  layout.node_key_offset = PageListAccess::kNodeOffsetOffset;
+  layout.node_slots_offset = PageListAccess::kNodeSlotsOffset;
+  layout.slot_size = sizeof(VmPageOrMarker);
+  layout.fanout = VmPageListNode::kPageFanOut;
+  layout.node_canary = PageListAccess::kNodeCanary;
+  // fbl::WAVLTree: root_, left_most_, right_most_, count_.
+  layout.tree_root_offset = 0;
+  layout.tree_count_offset = 3 * sizeof(void*);
+  layout.list_size = sizeof(VmPageList);
+  layout.list_tree_offset = PageListAccess::kListTreeOffset;
+  layout.list_skew_offset = PageListAccess::kListSkewOffset;
+  layout.splice_size = sizeof(VmPageSpliceList);
+  layout.splice_offset_offset = PageListAccess::kSpliceOffsetOffset;
+  layout.splice_length_offset = PageListAccess::kSpliceLengthOffset;
+  layout.splice_position_offset = PageListAccess::kSplicePositionOffset;
+  layout.splice_skew_offset = PageListAccess::kSpliceSkewOffset;
+  layout.splice_finalized_offset = PageListAccess::kSpliceFinalizedOffset;
+  layout.splice_head_offset = PageListAccess::kSpliceHeadOffset;
+  layout.splice_middle_offset = PageListAccess::kSpliceMiddleOffset;
+  layout.splice_tail_offset = PageListAccess::kSpliceTailOffset;
+  layout.page_size = PAGE_SIZE;
+  layout.max_size = VmPageList::MAX_SIZE;
+  return layout;
+}
+
+namespace {
+
+// An object copied out of the target; fields are read with bounds checks (a layout from a file
+// may name offsets past the object's size).
+class Bytes {
+ public:
+  explicit Bytes(size_t size) : data_(size) {}
+  uint8_t* data() { return data_.data(); }
+  size_t size() const { return data_.size(); }
+  uint64_t U64(uint64_t offset) const { return Load(offset, 8); }
+  uint32_t U32(uint64_t offset) const { return static_cast<uint32_t>(Load(offset, 4)); }
+  uint8_t U8(uint64_t offset) const { return static_cast<uint8_t>(Load(offset, 1)); }
+
+ private:
+  uint64_t Load(uint64_t offset, size_t n) const {
+    uint64_t value = 0;
+    if (offset <= data_.size() && n <= data_.size() - offset) {
+      memcpy(&value, data_.data() + offset, n);
+    }
+    return value;
+  }
+  std::vector<uint8_t> data_;
+};
+
+class Decoder {
+ public:
+  Decoder(MemorySource& memory, const DecodeLayout& layout, const DecodeOptions& options,
+          SnapshotList& out)
+      : memory_(memory), layout_(layout), options_(options), out_(out) {}
+
+  // Reads the list object itself (|what| names it in problems); false if that failed, which
+  // leaves the snapshot incomplete.
+  bool ReadList(uint64_t address, Bytes& bytes, const char* what) {
+    if (address % 8 != 0) {
+      Problem(address, fmt::format("{} address {:#x} is misaligned", what, address));
+    } else if (ReadObject(address, bytes, what)) {
+      return true;
+    }
+    out_.complete = false;
+    return false;
+  }
+
+  void Problem(uint64_t address, std::string message) {
+    out_.problems.push_back(SnapshotProblem{address, std::move(message)});
+  }
+
+  // Reads |size| bytes at |address|; on failure records the problem (naming |what|).
+  bool ReadObject(uint64_t address, Bytes& bytes, const char* what) {
+    const ReadResult result = memory_.Read(address, bytes.data(), bytes.size());
+    if (!result.ok()) {
+      Problem(address, fmt::format("{} at {:#x} is unreadable: {}", what, address, result.error));
+      return false;
+    }
+    return true;
+  }
+
+  SnapshotNode NodeFrom(uint64_t address, const Bytes& bytes) {
+    SnapshotNode node;
+    node.address = address;
+    node.key = bytes.U64(layout_.node_key_offset);
+    node.canary = bytes.U32(layout_.node_canary_offset);
+    for (size_t i = 0; i < node.slots.size() && i < layout_.fanout; i++) {
+      node.slots[i] = bytes.U64(layout_.node_slots_offset + i * layout_.slot_size);
+    }
+    if (node.canary != layout_.node_canary) {
+      Problem(address, fmt::format("node {:#x}: canary {:#010x}, expected {:#010x} (\"PLST\")",
+                                   address, node.canary, layout_.node_canary));
+    }
+    return node;
+  }
+
+  // In-order walk of the WAVL tree whose header is at |tree|, bounded and cycle-safe.
+  void WalkTree(uint64_t tree) {
+    Bytes header(layout_.tree_count_offset + 8);
+    if (!ReadObject(tree, header, "tree header")) {
+      out_.complete = false;
+      return;
+    }
+    const uint64_t root = header.U64(layout_.tree_root_offset);
+    const uint64_t count = header.U64(layout_.tree_count_offset);
+    const uint64_t sentinel = tree | 1;
+    out_.tree_count = count;
+    if (count > options_.max_nodes) {
+      Problem(tree, fmt::format("tree {:#x}: count {} is absurd (limit {}); walking at most the "
+                                "limit",
+                                tree, count, options_.max_nodes));
+    }
+    auto is_child = [&](uint64_t p) { return p != 0 && p != sentinel; };
+    const uint64_t span = layout_.fanout * layout_.page_size;
+
+    std::unordered_set<uint64_t> visited;
+    std::vector<std::pair<uint64_t, Bytes>> stack;
+    uint64_t cur = root;
+    uint64_t expected_parent = sentinel;
+    uint64_t link_at = tree + layout_.tree_root_offset;  // where |cur| was read from
+    bool have_key = false;
+    uint64_t last_key = 0;
+    for (;;) {
+      while (is_child(cur)) {
+        if (cur % 8 != 0) {
+          Problem(link_at, fmt::format("pointer {:#x} at {:#x} is misaligned{}", cur, link_at,
+                                       (cur & 1) ? " (a sentinel of another tree?)" : ""));
+          out_.complete = false;
+          break;
+        }
+        if (!visited.insert(cur).second) {
+          Problem(cur, fmt::format("cycle: node {:#x} is reached again through {:#x}", cur,
+                                   link_at));
+          out_.complete = false;
+          return;
+        }
+        if (visited.size() > options_.max_nodes) {
+          Problem(cur, fmt::format("more than {} nodes: walk stopped", options_.max_nodes));
+          out_.complete = false;
+          return;
+        }
+        Bytes node(layout_.node_size);
+        if (!ReadObject(cur, node, "node")) {
+          out_.complete = false;
+          break;
+        }
+        const uint64_t parent = node.U64(layout_.node_parent_offset);
+        if (parent != expected_parent) {
+          Problem(cur, fmt::format("node {:#x}: parent link {:#x}, expected {:#x}", cur, parent,
+                                   expected_parent));
+        }
+        const uint64_t left = node.U64(layout_.node_left_offset);
+        stack.emplace_back(cur, std::move(node));
+        expected_parent = cur;
+        link_at = cur + layout_.node_left_offset;
+        cur = left;
+      }
+      if (stack.empty()) {
+        break;
+      }
+      auto [address, bytes] = std::move(stack.back());
+      stack.pop_back();
+      SnapshotNode node = NodeFrom(address, bytes);
+      if (span != 0 && node.key % span != 0) {
+        Problem(address, fmt::format("node {:#x}: key {:#x} is not a multiple of {:#x}", address,
+                                     node.key, span));
+      }
+      if (layout_.max_size != 0 && node.key >= layout_.max_size + span) {
+        Problem(address, fmt::format("node {:#x}: key {:#x} is out of range", address, node.key));
+      }
+      if (have_key && node.key <= last_key) {
+        Problem(address, fmt::format("node {:#x}: key {:#x} is not above the previous key {:#x}",
+                                     address, node.key, last_key));
+      }
+      have_key = true;
+      last_key = node.key;
+      out_.nodes.push_back(node);
+      cur = bytes.U64(layout_.node_right_offset);
+      expected_parent = address;
+      link_at = address + layout_.node_right_offset;
+    }
+    if (out_.complete && visited.size() != count) {
+      Problem(tree, fmt::format("tree {:#x}: count says {} nodes, the walk found {}", tree, count,
+                                visited.size()));
+    }
+  }
+
+ private:
+  MemorySource& memory_;
+  const DecodeLayout& layout_;
+  const DecodeOptions& options_;
+  SnapshotList& out_;
+};
+
+}  // namespace
+
+SnapshotList DecodePageList(MemorySource& memory, uint64_t address, const DecodeLayout& layout,
+                            const DecodeOptions& options) {
+  SnapshotList out;
+  out.address = address;
+  out.kind = SnapshotListKind::kPageList;
+  Decoder decoder(memory, layout, options, out);
+  Bytes list(layout.list_size);
+  if (!decoder.ReadList(address, list, "list")) {
+    return out;
+  }
+  out.skew = list.U64(layout.list_skew_offset);
+  if (out.skew >= layout.fanout * layout.page_size) {
+    decoder.Problem(address, fmt::format("list {:#x}: skew {:#x} is out of range", address,
+                                         out.skew));
+  }
+  decoder.WalkTree(address + layout.list_tree_offset);
+  return out;
+}
+
+SnapshotList DecodeSpliceList(MemorySource& memory, uint64_t address, const DecodeLayout& layout,
+                              const DecodeOptions& options) {
+  SnapshotList out;
+  out.address = address;
+  out.kind = SnapshotListKind::kSpliceList;
+  Decoder decoder(memory, layout, options, out);
+  Bytes splice(layout.splice_size);
+  if (!decoder.ReadList(address, splice, "splice list")) {
+    return out;
+  }
+  out.splice_offset = splice.U64(layout.splice_offset_offset);
+  out.splice_length = splice.U64(layout.splice_length_offset);
+  out.splice_position = splice.U64(layout.splice_position_offset);
+  out.skew = splice.U64(layout.splice_skew_offset);
+  out.splice_finalized = splice.U8(layout.splice_finalized_offset) != 0;
+  // The inline head and tail nodes live inside the object.
+  Bytes head(layout.node_size);
+  Bytes tail(layout.node_size);
+  if (decoder.ReadObject(address + layout.splice_head_offset, head, "splice head")) {
+    out.head = decoder.NodeFrom(address + layout.splice_head_offset, head);
+  }
+  if (decoder.ReadObject(address + layout.splice_tail_offset, tail, "splice tail")) {
+    out.tail = decoder.NodeFrom(address + layout.splice_tail_offset, tail);
+  }
+  decoder.WalkTree(address + layout.splice_middle_offset);
+  return out;
+}
+
+Snapshot DecodeRegistry(MemorySource& memory, uint64_t registry_address,
+                        const DecodeLayout& layout, const DecodeOptions& options) {
+  Snapshot snapshot;
+  snapshot.source = memory.Describe();
+  auto problem = [&](uint64_t address, std::string message) {
+    snapshot.problems.push_back(SnapshotProblem{address, std::move(message)});
+  };
+  constexpr size_t kHeaderSize = 64;
+  constexpr size_t kEntrySize = 80;
+  constexpr uint32_t kMaxCapacity = 1u << 24;
+  constexpr int kAttempts = 8;
+
+  Bytes header(kHeaderSize);
+  std::vector<uint8_t> entries;
+  bool stable = false;
+  for (int attempt = 0; attempt < kAttempts && !stable; attempt++) {
+    const ReadResult result = memory.Read(registry_address, header.data(), header.size());
+    if (!result.ok()) {
+      problem(registry_address,
+              fmt::format("registry at {:#x} is unreadable: {}", registry_address, result.error));
+      return snapshot;
+    }
+    if (memcmp(header.data(), "VMPR", 4) != 0) {
+      problem(registry_address, fmt::format("no registry at {:#x}: magic is not \"VMPR\"",
+                                            registry_address));
+      return snapshot;
+    }
+    const uint16_t version = static_cast<uint16_t>(header.U32(4) & 0xffff);
+    const uint16_t entry_size = static_cast<uint16_t>(header.U32(4) >> 16);
+    if (version != 1 || entry_size != kEntrySize) {
+      problem(registry_address, fmt::format("registry version {} with {}-byte entries: this "
+                                            "reader knows version 1 with 80-byte entries",
+                                            version, entry_size));
+      return snapshot;
+    }
+    const uint64_t generation = header.U64(8);
+    const uint64_t array = header.U64(16);
+    const uint32_t capacity = header.U32(24);
+    if (capacity > kMaxCapacity) {
+      problem(registry_address, fmt::format("registry capacity {} is absurd (limit {})",
+                                            capacity, kMaxCapacity));
+      return snapshot;
+    }
+    entries.assign(static_cast<size_t>(capacity) * kEntrySize, 0);
+    if (capacity != 0) {
+      const ReadResult read = memory.Read(array, entries.data(), entries.size());
+      if (!read.ok()) {
+        problem(array, fmt::format("registry entries at {:#x} are unreadable: {}", array,
+                                   read.error));
+        return snapshot;
+      }
+    }
+    Bytes again(16);
+    memory.Read(registry_address, again.data(), again.size());
+    stable = generation % 2 == 0 && again.U64(8) == generation;
+  }
+  if (!stable) {
+    problem(registry_address, "the registry changed during every copy (a writer was active, or "
+                              "the memory was captured mid-write): entries may be torn");
+  }
+
+  for (size_t i = 0; i * kEntrySize < entries.size(); i++) {
+    const uint8_t* entry = entries.data() + i * kEntrySize;
+    uint64_t address, id;
+    uint32_t kind, name_length;
+    memcpy(&address, entry, 8);
+    memcpy(&id, entry + 8, 8);
+    memcpy(&kind, entry + 16, 4);
+    memcpy(&name_length, entry + 20, 4);
+    if (address == 0) {
+      continue;
+    }
+    const size_t length = std::min<size_t>(name_length, 55);
+    const std::string name(reinterpret_cast<const char*>(entry + 24),
+                           strnlen(reinterpret_cast<const char*>(entry + 24), length));
+    SnapshotList list;
+    if (kind == 1) {
+      list = DecodePageList(memory, address, layout, options);
+    } else if (kind == 2) {
+      list = DecodeSpliceList(memory, address, layout, options);
+    } else {
+      problem(address, fmt::format("registry entry {} ('{}'): unknown kind {}", id, name, kind));
+      continue;
+    }
+    list.registry_id = id;
+    list.name = name;
+    snapshot.lists.push_back(std::move(list));
+  }
+  std::sort(snapshot.lists.begin(), snapshot.lists.end(),
+            [](const SnapshotList& a, const SnapshotList& b) {
+              return a.registry_id < b.registry_id;
+            });
+  return snapshot;
+}
+
+size_t Snapshot::problem_count() const {
+  size_t n = problems.size();
+  for (const SnapshotList& list : lists) {
+    n += list.problems.size();
+  }
+  return n;
+}
+
+}  // namespace vmpl::inspect

@@ -86,8 +86,9 @@ struct Target {
   std::optional<uint64_t> registry;
 };
 
-// Opens the source the options name and finds the registry; null memory and |error| on failure.
-Target OpenTarget(const InspectOptions& options, std::string* error) {
+// Opens the source the options name and looks for the registry (|error| says why it was not
+// found); null memory if the source itself could not be opened.
+Target OpenSource(const InspectOptions& options, std::string* error) {
   Target target;
   std::optional<uint64_t> explicit_registry;
   if (!options.registry.empty()) {
@@ -109,9 +110,6 @@ Target OpenTarget(const InspectOptions& options, std::string* error) {
       return target;
     }
     target.registry = RegistryIn(binary, inspect::LoadBias(maps, binary), error);
-    if (!target.registry && options.list.empty()) {
-      target.memory.reset();
-    }
     return target;
   }
   if (!options.core.empty()) {
@@ -144,9 +142,6 @@ Target OpenTarget(const InspectOptions& options, std::string* error) {
       }
     }
     target.memory = std::move(core);
-    if (!target.registry && options.list.empty()) {
-      target.memory.reset();
-    }
     return target;
   }
   std::unique_ptr<inspect::GdbRemoteSource> remote =
@@ -160,6 +155,12 @@ Target OpenTarget(const InspectOptions& options, std::string* error) {
     target.registry = RegistryIn(options.binary, std::nullopt, error);
   }
   target.memory = std::move(remote);
+  return target;
+}
+
+// OpenSource, and a failure unless there is a registry to read or --list names an address.
+Target OpenTarget(const InspectOptions& options, std::string* error) {
+  Target target = OpenSource(options, error);
   if (!target.registry && options.list.empty()) {
     target.memory.reset();
   }

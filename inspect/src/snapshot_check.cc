@@ -20,12 +20,6 @@ void CopySlots(const SnapshotNode& from, VmPageListNode& to) {
   }
 }
 
-void ZeroSlots(VmPageListNode& node) {
-  for (size_t i = 0; i < VmPageListNode::kPageFanOut; i++) {
-    PageListAccess::set_raw(PageListAccess::mutable_slot(node, i), 0);
-  }
-}
-
 // Inserts copies of |list|'s nodes into |tree| (skipping duplicate keys, already reported by the
 // decoder) and remembers which target node each copy stands for.
 void Build(const SnapshotList& list, PageListAccess::NodeTree& tree,
@@ -64,7 +58,7 @@ void CheckSnapshotList(SnapshotList& list) {
     Build(list, PageListAccess::mutable_nodes(copy), target_of);
     Report(list, Validate(copy), target_of);
     for (VmPageListNode& node : PageListAccess::mutable_nodes(copy)) {
-      ZeroSlots(node);
+      PageListAccess::clear_slots(node);
     }
     PageListAccess::mutable_nodes(copy).clear();
     return;
@@ -81,11 +75,11 @@ void CheckSnapshotList(SnapshotList& list) {
   Report(list, Validate(copy), target_of);
   // Empty, processed and finalized: the destructor has nothing to free.
   for (VmPageListNode& node : PageListAccess::mutable_middle(copy)) {
-    ZeroSlots(node);
+    PageListAccess::clear_slots(node);
   }
   PageListAccess::mutable_middle(copy).clear();
-  ZeroSlots(PageListAccess::mutable_head(copy));
-  ZeroSlots(PageListAccess::mutable_tail(copy));
+  PageListAccess::clear_slots(PageListAccess::mutable_head(copy));
+  PageListAccess::clear_slots(PageListAccess::mutable_tail(copy));
   PageListAccess::set_splice_state(copy, 0, 0, 0, 0, true);
 }
 

@@ -30,12 +30,6 @@ ListState::Slots RawSlots(const VmPageListNode& node) {
   return slots;
 }
 
-void ZeroSlots(VmPageListNode& node) {
-  for (size_t i = 0; i < VmPageListNode::kPageFanOut; i++) {
-    PageListAccess::set_raw(PageListAccess::mutable_slot(node, i), 0);
-  }
-}
-
 ListState StateOf(const VmPageList& list) {
   ListState state;
   state.kind = ListKind::kPageList;
@@ -81,12 +75,12 @@ struct TraceReplay::Object {
   void Clear() {
     PageListAccess::NodeTree& nodes = tree();
     for (VmPageListNode& node : nodes) {
-      ZeroSlots(node);
+      PageListAccess::clear_slots(node);
     }
     nodes.clear();
     if (splice) {
-      ZeroSlots(PageListAccess::mutable_head(*splice));
-      ZeroSlots(PageListAccess::mutable_tail(*splice));
+      PageListAccess::clear_slots(PageListAccess::mutable_head(*splice));
+      PageListAccess::clear_slots(PageListAccess::mutable_tail(*splice));
       // Processed and finalized: the destructor's FreeAllPages has nothing to pop.
       PageListAccess::set_splice_state(*splice, 0, 0, 0, 0, true);
     }
@@ -330,7 +324,7 @@ void TraceReplay::InsertNode(uint64_t owner_key, uint64_t node_address, uint64_t
         break;
       }
     }
-    ZeroSlots(stale);
+    PageListAccess::clear_slots(stale);
     tree.erase(stale);
   }
   auto node = std::make_unique<VmPageListNode>(offset);
@@ -356,7 +350,7 @@ void TraceReplay::EraseNode(uint64_t node_address) {
   }
   nodes_.erase(it);
   owner->node_addresses.erase(node_address);
-  ZeroSlots(*node);
+  PageListAccess::clear_slots(*node);
   owner->tree().erase(*node);
 }
 
@@ -443,7 +437,7 @@ Resolution TraceReplay::Apply(const Event& event, uint64_t index) {
       PageListAccess::NodeTree& tree = to->tree();
       if (tree.find(event.arg[1]).IsValid()) {
         Diverged(index, "transfer onto a key the target already holds");
-        ZeroSlots(*owned);
+        PageListAccess::clear_slots(*owned);
         nodes_.erase(it);
         from->node_addresses.erase(event.arg[0]);
         break;

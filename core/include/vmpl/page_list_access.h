@@ -74,6 +74,13 @@ class PageListAccess {
     return node.pages_[index];
   }
   static void set_raw(VmPageOrMarker& slot, uint64_t raw) { slot.raw_ = raw; }
+  // Sets every slot of |node| to raw 0 (Empty), so that destroying a rebuilt node neither asserts
+  // nor frees what its recorded values point to.
+  static void clear_slots(VmPageListNode& node) {
+    for (VmPageOrMarker& slot : node.pages_) {
+      slot.raw_ = 0;
+    }
+  }
   static void set_skew(VmPageList& list, uint64_t skew) { list.list_skew_ = skew; }
   static void set_splice_state(VmPageSpliceList& splice, uint64_t offset, uint64_t length,
                                uint64_t position, uint64_t skew, bool finalized) {

@@ -418,6 +418,25 @@ ReadResult ElfCoreSource::Read(uint64_t address, void* buffer, size_t size) {
   return result;
 }
 
+std::vector<MemoryRegion> ElfCoreSource::Regions() const {
+  std::vector<MemoryRegion> regions;
+  for (const CoreSegment& segment : segments_) {
+    if (segment.corrupt_offset || segment.memsz == 0) {
+      continue;
+    }
+    MemoryRegion region{segment.vaddr, segment.vaddr + segment.memsz, (segment.flags & PF_W) != 0,
+                        ""};
+    for (const CoreMapping& mapping : mapped_files_) {
+      if (mapping.start <= segment.vaddr && segment.vaddr < mapping.end) {
+        region.name = mapping.path;
+        break;
+      }
+    }
+    regions.push_back(std::move(region));
+  }
+  return regions;
+}
+
 std::string ElfCoreSource::Describe() const { return fmt::format("{} (ELF core)", name_); }
 
 }  // namespace vmpl::inspect

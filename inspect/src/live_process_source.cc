@@ -60,6 +60,19 @@ LiveProcessSource::~LiveProcessSource() {
 
 std::string LiveProcessSource::Describe() const { return fmt::format("pid {}", pid_); }
 
+std::vector<MemoryRegion> LiveProcessSource::Regions() const {
+  std::vector<MemoryRegion> regions;
+  for (const MappedFile& map : ReadProcessMaps(pid_, nullptr)) {
+    // [vvar] faults on read through process_vm_readv; [vsyscall] is not in the page tables.
+    if (!map.readable() || map.path == "[vvar]" || map.path == "[vsyscall]") {
+      continue;
+    }
+    regions.push_back(MemoryRegion{map.start, map.end, map.perms.size() > 1 && map.perms[1] == 'w',
+                                   map.path});
+  }
+  return regions;
+}
+
 ReadResult LiveProcessSource::Read(uint64_t address, void* buffer, size_t size) {
   const ReadRequest request{.address = address, .buffer = buffer, .size = size};
   ReadResult result;

@@ -65,6 +65,9 @@ class ElfCoreSource : public MemorySource {
 
   ReadResult Read(uint64_t address, void* buffer, size_t size) override;
   std::string Describe() const override;
+  // The PT_LOAD segments, each as far as the file holds it, named after the NT_FILE entry that
+  // covers it.
+  std::vector<MemoryRegion> Regions() const override;
 
   // The PT_LOAD segments that can be used, sorted by address, not overlapping.
   const std::vector<CoreSegment>& segments() const { return segments_; }

@@ -43,6 +43,8 @@ class LiveProcessSource final : public MemorySource {
   ReadResult Read(uint64_t address, void* buffer, size_t size) override;
   std::vector<ReadResult> ReadMany(const std::vector<ReadRequest>& requests) override;
   std::string Describe() const override;
+  // The readable mappings of /proc/PID/maps, except [vvar] and [vsyscall].
+  std::vector<MemoryRegion> Regions() const override;
 
   pid_t pid() const { return pid_; }
   // The method reads use now: kProcessVmReadv or kProcMem (kAuto only before the first read).

@@ -31,6 +31,15 @@ struct ReadResult {
   bool ok() const { return error.empty(); }
 };
 
+// A range of the target's address space that can be read: what a scan for page-list nodes
+// walks when there are no symbols to start from.
+struct MemoryRegion {
+  uint64_t start = 0;  // first address
+  uint64_t end = 0;    // one past the last address
+  bool writable = false;
+  std::string name;  // the mapped file, "[heap]", "" for anonymous memory
+};
+
 // One request of a batch.
 struct ReadRequest {
   uint64_t address = 0;
@@ -48,6 +57,10 @@ class MemorySource {
   // Reads every request; results[i] belongs to requests[i]. The default calls Read in a loop;
   // sources override it when they can batch.
   virtual std::vector<ReadResult> ReadMany(const std::vector<ReadRequest>& requests);
+
+  // The readable ranges of the target, sorted by address; empty when the source cannot tell
+  // (a gdb stub does not list the memory behind it).
+  virtual std::vector<MemoryRegion> Regions() const { return {}; }
 
   // What the source is, for messages: "pid 1234", "core.1234 (ELF core)", "gdb stub
   // 127.0.0.1:1234".

@@ -12,6 +12,8 @@
 #define VMPL_CLI_COMMAND_H_
 
 #include <functional>
+#include <string>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -33,6 +35,10 @@ enum class ColorMode { kAuto, kAlways, kNever };
 // subcommands read them only when they run, never while registering.
 struct GlobalOptions {
   ColorMode color = ColorMode::kAuto;
+  // Everything after the first `--` on the command line, untouched: arguments the subcommand
+  // hands to another program (`vmpl layout HEADER -- -Iinclude -std=c++20`). Only subcommands
+  // that say so (Subcommand::takes_passthrough) accept any.
+  std::vector<std::string> passthrough;
 };
 
 // True if output to stdout should carry ANSI colours: `always`, or `auto` when stdout is a
@@ -43,6 +49,7 @@ bool UseColor(const GlobalOptions& globals);
 struct Subcommand {
   CLI::App* app = nullptr;
   std::function<int()> run;
+  bool takes_passthrough = false;
 };
 
 using Registrar = Subcommand (*)(CLI::App& root, const GlobalOptions& globals);
@@ -53,6 +60,7 @@ Subcommand RegisterSimCommand(CLI::App& root, const GlobalOptions& globals);
 Subcommand RegisterTraceCommand(CLI::App& root, const GlobalOptions& globals);
 Subcommand RegisterInspectCommand(CLI::App& root, const GlobalOptions& globals);
 Subcommand RegisterCheckCommand(CLI::App& root, const GlobalOptions& globals);
+Subcommand RegisterLayoutCommand(CLI::App& root, const GlobalOptions& globals);
 
 }  // namespace vmpl::cli
 

@@ -20,6 +20,7 @@
 #include <vmpl/inspect/elf_core_source.h>
 #include <vmpl/inspect/elf_symbols.h>
 #include <vmpl/inspect/gdb_remote_source.h>
+#include <vmpl/inspect/layout_file.h>
 #include <vmpl/inspect/live_process_source.h>
 #include <vmpl/inspect/raw_slot.h>
 #include <vmpl/inspect/snapshot_check.h>
@@ -42,6 +43,7 @@ struct InspectOptions {
   std::string binary;
   std::string registry;
   std::string list;
+  std::string layout;  // a layout file; empty for the built-in layout
   bool json = false;
   bool check_only = false;
 };
@@ -246,13 +248,21 @@ std::string ListText(const SnapshotList& list, bool slots) {
 int RunInspect(const InspectOptions& options) {
   const char* verb = options.check_only ? "check" : "inspect";
   std::string error;
+  inspect::DecodeLayout layout = inspect::BuiltinDecodeLayout();
+  if (!options.layout.empty()) {
+    std::optional<inspect::DecodeLayout> from_file = inspect::ReadLayoutFile(options.layout, &error);
+    if (!from_file) {
+      fprintf(stderr, "vmpl %s: %s\n", verb, error.c_str());
+      return kExitUnreadable;
+    }
+    layout = *from_file;
+  }
   Target target = OpenTarget(options, &error);
   if (!target.memory) {
     fprintf(stderr, "vmpl %s: %s\n", verb, error.c_str());
     return kExitUnreadable;
   }
   Snapshot snapshot;
-  const inspect::DecodeLayout layout = inspect::BuiltinDecodeLayout();
   const std::optional<uint64_t> list_address =
       options.list.empty() ? std::nullopt : ParseAddress(options.list);
   if (list_address) {
@@ -313,6 +323,8 @@ constexpr char kInspectFooter[] = R"(EXAMPLES:
   vmpl inspect --remote 127.0.0.1:1234 --binary ./prog --registry 0x555555560040
                                              through gdbserver or QEMU's stub
   vmpl check --pid 1234                      only the problems; exit 1 if there is one
+  vmpl inspect --core vmcore --layout kernel.json
+                                             a target built with another layout (vmpl layout)
 
 EXIT STATUS:
   0 fine, 1 (check) problems found, 2 usage error, 3 the target could not be read)";
@@ -331,6 +343,9 @@ CLI::App* AddInspectOptions(CLI::App* app, InspectOptions& options) {
       ->option_text("ADDR");
   app->add_option("--list", options.list, "One list: its registry name, or a page list's address")
       ->option_text("ADDR|NAME");
+  app->add_option("--layout", options.layout,
+                  "Where the target's build put the fields (a file from `vmpl layout`)")
+      ->option_text("FILE");
   app->add_flag("--json", options.json, "Print the snapshot as JSON");
   app->callback([&options, app] {
     if (options.pid == 0 && options.core.empty() && options.remote.empty()) {

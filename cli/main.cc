@@ -10,6 +10,7 @@
 
 #include <CLI/CLI.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "command.h"
@@ -41,6 +42,7 @@ constexpr Registrar kRegistrars[] = {
     &RegisterTraceCommand,
     &RegisterInspectCommand,
     &RegisterCheckCommand,
+    &RegisterLayoutCommand,
 };
 
 constexpr char kRootFooter[] = R"(EXAMPLES:
@@ -75,8 +77,17 @@ int Main(int argc, char** argv) {
     subcommands.push_back(registrar(app, globals));
   }
 
+  // CLI11 would take what follows `--` as positionals; it belongs to the subcommand instead.
+  int parsed_argc = argc;
+  for (int i = 1; i < argc; i++) {
+    if (std::string_view(argv[i]) == "--") {
+      parsed_argc = i;
+      globals.passthrough.assign(argv + i + 1, argv + argc);
+      break;
+    }
+  }
   try {
-    app.parse(argc, argv);
+    app.parse(parsed_argc, argv);
   } catch (const CLI::ParseError& e) {
     // --help and --version are "errors" with exit code 0; everything else is a usage error.
     const int code = app.exit(e);
@@ -89,6 +100,10 @@ int Main(int argc, char** argv) {
 
   for (const Subcommand& subcommand : subcommands) {
     if (subcommand.app->parsed()) {
+      if (!globals.passthrough.empty() && !subcommand.takes_passthrough) {
+        fprintf(stderr, "vmpl %s: takes nothing after --\n", subcommand.app->get_name().c_str());
+        return kExitUsage;
+      }
       return subcommand.run();
     }
   }

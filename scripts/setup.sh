@@ -20,6 +20,8 @@ PACKAGES=(
   gdb
   gdbserver
   libelf-dev
+  libclang-dev
+  qemu-system-x86
 )
 
 missing=()

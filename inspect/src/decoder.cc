@@ -1,6 +1,7 @@
 // The decoder: page lists out of untrusted memory (see decoder.h).
 
 #include <vmpl/inspect/decoder.h>
+#include <vmpl/inspect/layout_file.h>
 
 #include <string.h>
 
@@ -15,6 +16,25 @@
 
 namespace vmpl::inspect {
 
+namespace {
+
+// The position of the lowest bit that |set| turns on in a zeroed vm_page_t.
+template <typename Setter>
+uint64_t FirstBitSet(Setter set) {
+  vm_page_t page;
+  memset(&page, 0, sizeof(page));
+  set(page);
+  const auto* bytes = reinterpret_cast<const uint8_t*>(&page);
+  for (size_t i = 0; i < sizeof(page); i++) {
+    if (bytes[i] != 0) {
+      return i * 8 + static_cast<uint64_t>(__builtin_ctz(bytes[i]));
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
 DecodeLayout BuiltinDecodeLayout() {
   DecodeLayout layout;
   layout.pointer_size = sizeof(void*);
@@ -23,6 +43,8 @@ DecodeLayout BuiltinDecodeLayout() {
   layout.node_parent_offset = 0;
   layout.node_left_offset = sizeof(void*);
   layout.node_right_offset = 2 * sizeof(void*);
+  layout.node_rank_offset = 3 * sizeof(void*);
+  layout.node_rank_size = sizeof(bool);
   layout.node_canary_offset = PageListAccess::kNodeCanaryOffset;
   layout.node_key_offset = PageListAccess::kNodeOffsetOffset;
   layout.node_slots_offset = PageListAccess::kNodeSlotsOffset;
@@ -30,8 +52,10 @@ DecodeLayout BuiltinDecodeLayout() {
   layout.fanout = VmPageListNode::kPageFanOut;
   layout.node_canary = PageListAccess::kNodeCanary;
   // fbl::WAVLTree: root_, left_most_, right_most_, count_.
+  layout.tree_size = 4 * sizeof(void*);
   layout.tree_root_offset = 0;
   layout.tree_count_offset = 3 * sizeof(void*);
+  layout.tree_count_size = sizeof(size_t);
   layout.list_size = sizeof(VmPageList);
   layout.list_tree_offset = PageListAccess::kListTreeOffset;
   layout.list_skew_offset = PageListAccess::kListSkewOffset;
@@ -44,6 +68,14 @@ DecodeLayout BuiltinDecodeLayout() {
   layout.splice_head_offset = PageListAccess::kSpliceHeadOffset;
   layout.splice_middle_offset = PageListAccess::kSpliceMiddleOffset;
   layout.splice_tail_offset = PageListAccess::kSpliceTailOffset;
+  layout.page_struct_size = sizeof(vm_page_t);
+  // offsetof cannot name a bit-field: set each one in a zeroed page and see which bits moved.
+  layout.page_left_split_bit = FirstBitSet([](vm_page_t& page) { page.object.cow_left_split = 1; });
+  layout.page_right_split_bit =
+      FirstBitSet([](vm_page_t& page) { page.object.cow_right_split = 1; });
+  layout.page_dirty_state_bit =
+      FirstBitSet([](vm_page_t& page) { page.object.dirty_state = VM_PAGE_OBJECT_DIRTY_STATES_MASK; });
+  layout.page_dirty_state_bits = VM_PAGE_OBJECT_DIRTY_STATE_BITS;
   layout.page_size = PAGE_SIZE;
   layout.max_size = VmPageList::MAX_SIZE;
   return layout;
@@ -59,13 +91,15 @@ class Bytes {
   uint8_t* data() { return data_.data(); }
   size_t size() const { return data_.size(); }
   uint64_t U64(uint64_t offset) const { return Load(offset, 8); }
+  // An unsigned field of |size| bytes (a pointer, a count), little-endian.
+  uint64_t Word(uint64_t offset, uint64_t size) const { return Load(offset, size); }
   uint32_t U32(uint64_t offset) const { return static_cast<uint32_t>(Load(offset, 4)); }
   uint8_t U8(uint64_t offset) const { return static_cast<uint8_t>(Load(offset, 1)); }
 
  private:
-  uint64_t Load(uint64_t offset, size_t n) const {
+  uint64_t Load(uint64_t offset, uint64_t n) const {
     uint64_t value = 0;
-    if (offset <= data_.size() && n <= data_.size() - offset) {
+    if (n <= 8 && offset <= data_.size() && n <= data_.size() - offset) {
       memcpy(&value, data_.data() + offset, n);
     }
     return value;
@@ -79,10 +113,21 @@ class Decoder {
           SnapshotList& out)
       : memory_(memory), layout_(layout), options_(options), out_(out) {}
 
+  // A layout that would make the walk read past an object (or divide by zero) stops the decode
+  // before it starts; layouts from files are checked when read, this is for every other caller.
+  bool UsableLayout() {
+    if (std::string problem = CheckLayout(layout_); !problem.empty()) {
+      Problem(out_.address, "unusable layout: " + problem);
+      out_.complete = false;
+      return false;
+    }
+    return true;
+  }
+
   // Reads the list object itself (|what| names it in problems); false if that failed, which
   // leaves the snapshot incomplete.
   bool ReadList(uint64_t address, Bytes& bytes, const char* what) {
-    if (address % 8 != 0) {
+    if (address % layout_.pointer_size != 0) {
       Problem(address, fmt::format("{} address {:#x} is misaligned", what, address));
     } else if (ReadObject(address, bytes, what)) {
       return true;
@@ -122,13 +167,13 @@ class Decoder {
 
   // In-order walk of the WAVL tree whose header is at |tree|, bounded and cycle-safe.
   void WalkTree(uint64_t tree) {
-    Bytes header(layout_.tree_count_offset + 8);
+    Bytes header(layout_.tree_size);
     if (!ReadObject(tree, header, "tree header")) {
       out_.complete = false;
       return;
     }
-    const uint64_t root = header.U64(layout_.tree_root_offset);
-    const uint64_t count = header.U64(layout_.tree_count_offset);
+    const uint64_t root = Pointer(header, layout_.tree_root_offset);
+    const uint64_t count = header.Word(layout_.tree_count_offset, layout_.tree_count_size);
     const uint64_t sentinel = tree | 1;
     out_.tree_count = count;
     if (count > options_.max_nodes) {
@@ -148,7 +193,7 @@ class Decoder {
     uint64_t last_key = 0;
     for (;;) {
       while (is_child(cur)) {
-        if (cur % 8 != 0) {
+        if (cur % layout_.pointer_size != 0) {
           Problem(link_at, fmt::format("pointer {:#x} at {:#x} is misaligned{}", cur, link_at,
                                        (cur & 1) ? " (a sentinel of another tree?)" : ""));
           out_.complete = false;
@@ -170,12 +215,12 @@ class Decoder {
           out_.complete = false;
           break;
         }
-        const uint64_t parent = node.U64(layout_.node_parent_offset);
+        const uint64_t parent = Pointer(node, layout_.node_parent_offset);
         if (parent != expected_parent) {
           Problem(cur, fmt::format("node {:#x}: parent link {:#x}, expected {:#x}", cur, parent,
                                    expected_parent));
         }
-        const uint64_t left = node.U64(layout_.node_left_offset);
+        const uint64_t left = Pointer(node, layout_.node_left_offset);
         stack.emplace_back(cur, std::move(node));
         expected_parent = cur;
         link_at = cur + layout_.node_left_offset;
@@ -201,7 +246,7 @@ class Decoder {
       have_key = true;
       last_key = node.key;
       out_.nodes.push_back(node);
-      cur = bytes.U64(layout_.node_right_offset);
+      cur = Pointer(bytes, layout_.node_right_offset);
       expected_parent = address;
       link_at = address + layout_.node_right_offset;
     }
@@ -212,6 +257,10 @@ class Decoder {
   }
 
  private:
+  uint64_t Pointer(const Bytes& bytes, uint64_t offset) const {
+    return bytes.Word(offset, layout_.pointer_size);
+  }
+
   MemorySource& memory_;
   const DecodeLayout& layout_;
   const DecodeOptions& options_;
@@ -226,6 +275,9 @@ SnapshotList DecodePageList(MemorySource& memory, uint64_t address, const Decode
   out.address = address;
   out.kind = SnapshotListKind::kPageList;
   Decoder decoder(memory, layout, options, out);
+  if (!decoder.UsableLayout()) {
+    return out;
+  }
   Bytes list(layout.list_size);
   if (!decoder.ReadList(address, list, "list")) {
     return out;
@@ -245,6 +297,9 @@ SnapshotList DecodeSpliceList(MemorySource& memory, uint64_t address, const Deco
   out.address = address;
   out.kind = SnapshotListKind::kSpliceList;
   Decoder decoder(memory, layout, options, out);
+  if (!decoder.UsableLayout()) {
+    return out;
+  }
   Bytes splice(layout.splice_size);
   if (!decoder.ReadList(address, splice, "splice list")) {
     return out;

@@ -22,7 +22,10 @@
 
 namespace vmpl::inspect {
 
-// Byte offsets and sizes of the page-list types in the target.
+// Byte offsets and sizes of the page-list types in the target: built in for our own core
+// (BuiltinDecodeLayout), or extracted from any build's headers by `vmpl layout` and read back
+// from a layout file (layout_file.h, docs/layout-format.md). Pointers and the tree's count are
+// pointer_size / tree_count_size bytes wide; keys, skews and slots are 8 bytes everywhere.
 struct DecodeLayout {
   uint64_t pointer_size = 8;
   // VmPageListNode
@@ -30,6 +33,8 @@ struct DecodeLayout {
   uint64_t node_parent_offset = 0;  // WAVL links (fbl::WAVLTreeNodeState)
   uint64_t node_left_offset = 0;
   uint64_t node_right_offset = 0;
+  uint64_t node_rank_offset = 0;
+  uint64_t node_rank_size = 1;
   uint64_t node_canary_offset = 0;
   uint64_t node_key_offset = 0;
   uint64_t node_slots_offset = 0;
@@ -37,8 +42,10 @@ struct DecodeLayout {
   uint64_t fanout = 16;
   uint32_t node_canary = 0;  // fbl::magic("PLST")
   // fbl::WAVLTree
+  uint64_t tree_size = 0;
   uint64_t tree_root_offset = 0;
   uint64_t tree_count_offset = 0;
+  uint64_t tree_count_size = 8;
   // VmPageList
   uint64_t list_size = 0;
   uint64_t list_tree_offset = 0;
@@ -53,9 +60,18 @@ struct DecodeLayout {
   uint64_t splice_head_offset = 0;
   uint64_t splice_middle_offset = 0;
   uint64_t splice_tail_offset = 0;
+  // vm_page_t: bit positions from the start of the structure (the split bits and the dirty state
+  // are bit-fields of its `object` member).
+  uint64_t page_struct_size = 0;
+  uint64_t page_left_split_bit = 0;
+  uint64_t page_right_split_bit = 0;
+  uint64_t page_dirty_state_bit = 0;
+  uint64_t page_dirty_state_bits = 0;
   // Limits of the kernel's arithmetic.
   uint64_t page_size = 4096;
   uint64_t max_size = 0;  // VmPageList::MAX_SIZE
+
+  bool operator==(const DecodeLayout&) const = default;
 };
 
 // The layout of this build's core.

@@ -6,6 +6,8 @@
 // Finding the lists: the registry's root symbol `vmpl_registry` is looked up in the target's
 // executable (/proc/PID/exe, a file mapped in the core, or --binary) and relocated by the load
 // bias (PIE); --registry ADDR skips the lookup, --list ADDR reads one page list at an address.
+// With no symbol to start from (a stripped binary, a kernel image without ours), or with --scan,
+// the lists are found by scanning memory for their nodes' canaries (canary_scan.h).
 
 #include <stdio.h>
 
@@ -16,6 +18,7 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <vmpl/inspect/canary_scan.h>
 #include <vmpl/inspect/decoder.h>
 #include <vmpl/inspect/elf_core_source.h>
 #include <vmpl/inspect/elf_symbols.h>
@@ -44,6 +47,8 @@ struct InspectOptions {
   std::string registry;
   std::string list;
   std::string layout;  // a layout file; empty for the built-in layout
+  bool scan = false;   // find lists by their nodes' canaries instead of the registry
+  std::vector<inspect::MemoryRegion> scan_ranges;
   bool json = false;
   bool check_only = false;
 };
@@ -86,10 +91,11 @@ std::optional<uint64_t> RegistryIn(const std::string& binary, std::optional<uint
 struct Target {
   std::unique_ptr<inspect::MemorySource> memory;
   std::optional<uint64_t> registry;
+  std::string registry_error;  // why there is no registry address
 };
 
-// Opens the source the options name and looks for the registry (|error| says why it was not
-// found); null memory if the source itself could not be opened.
+// Opens the source the options name and looks for the registry (registry_error says why it was
+// not found); null memory, and |error| set, if the source itself could not be opened.
 Target OpenSource(const InspectOptions& options, std::string* error) {
   Target target;
   std::optional<uint64_t> explicit_registry;
@@ -111,7 +117,7 @@ Target OpenSource(const InspectOptions& options, std::string* error) {
       target.memory.reset();
       return target;
     }
-    target.registry = RegistryIn(binary, inspect::LoadBias(maps, binary), error);
+    target.registry = RegistryIn(binary, inspect::LoadBias(maps, binary), &target.registry_error);
     return target;
   }
   if (!options.core.empty()) {
@@ -126,7 +132,8 @@ Target OpenSource(const InspectOptions& options, std::string* error) {
       target.registry = explicit_registry;
     } else if (!options.binary.empty()) {
       target.registry =
-          RegistryIn(options.binary, inspect::LoadBiasFromCore(*core, options.binary), error);
+          RegistryIn(options.binary, inspect::LoadBiasFromCore(*core, options.binary),
+                     &target.registry_error);
     } else {
       // The executable is one of the files the core maps: the one that defines the registry.
       for (const inspect::CoreMapping& mapping : core->mapped_files()) {
@@ -134,12 +141,13 @@ Target OpenSource(const InspectOptions& options, std::string* error) {
         if (auto symbols = inspect::ElfSymbols::Open(mapping.path, &ignored);
             symbols && symbols->Find(kRegistrySymbol)) {
           target.registry =
-              RegistryIn(mapping.path, inspect::LoadBiasFromCore(*core, mapping.path), error);
+              RegistryIn(mapping.path, inspect::LoadBiasFromCore(*core, mapping.path),
+                         &target.registry_error);
           break;
         }
       }
-      if (!target.registry && error->empty()) {
-        *error = fmt::format("{}: no mapped file defines {}; give --binary or --registry",
+      if (!target.registry && target.registry_error.empty()) {
+        target.registry_error = fmt::format("{}: no mapped file defines {}; give --binary or --registry",
                              options.core, kRegistrySymbol);
       }
     }
@@ -154,18 +162,9 @@ Target OpenSource(const InspectOptions& options, std::string* error) {
   if (explicit_registry) {
     target.registry = explicit_registry;
   } else {
-    target.registry = RegistryIn(options.binary, std::nullopt, error);
+    target.registry = RegistryIn(options.binary, std::nullopt, &target.registry_error);
   }
   target.memory = std::move(remote);
-  return target;
-}
-
-// OpenSource, and a failure unless there is a registry to read or --list names an address.
-Target OpenTarget(const InspectOptions& options, std::string* error) {
-  Target target = OpenSource(options, error);
-  if (!target.registry && options.list.empty()) {
-    target.memory.reset();
-  }
   return target;
 }
 
@@ -221,10 +220,13 @@ std::string ListText(const SnapshotList& list, bool slots) {
       counts.Add(raw);
     }
   }
+  const std::string title = list.registry_id == 0 && list.name.empty()
+                                ? "list"
+                                : fmt::format("list {} '{}'", list.registry_id, list.name);
   std::string out = fmt::format(
-      "list {} '{}' at {:#x} ({}): skew {:#x}, {} nodes, {} pages, {} references, {} markers, "
+      "{} at {:#x} ({}): skew {:#x}, {} nodes, {} pages, {} references, {} markers, "
       "{} interval sentinels{}\n",
-      list.registry_id, list.name, list.address,
+      title, list.address,
       list.kind == inspect::SnapshotListKind::kSpliceList ? "splice list" : "page list", list.skew,
       list.nodes.size(), counts.pages, counts.references, counts.markers,
       counts.interval_sentinels, list.complete ? "" : " (INCOMPLETE)");
@@ -257,17 +259,38 @@ int RunInspect(const InspectOptions& options) {
     }
     layout = *from_file;
   }
-  Target target = OpenTarget(options, &error);
+  Target target = OpenSource(options, &error);
   if (!target.memory) {
     fprintf(stderr, "vmpl %s: %s\n", verb, error.c_str());
     return kExitUnreadable;
   }
   Snapshot snapshot;
+  std::optional<inspect::ScanResult> scan;
   const std::optional<uint64_t> list_address =
       options.list.empty() ? std::nullopt : ParseAddress(options.list);
   if (list_address) {
     snapshot.source = target.memory->Describe();
     snapshot.lists.push_back(inspect::DecodePageList(*target.memory, *list_address, layout));
+  } else if (options.scan || !target.registry) {
+    if (!options.list.empty()) {
+      fprintf(stderr, "vmpl %s: --list %s needs the registry (%s)\n", verb, options.list.c_str(),
+              options.scan ? "a scan finds lists without names" : target.registry_error.c_str());
+      return options.scan ? kExitUsage : kExitUnreadable;
+    }
+    inspect::ScanOptions scan_options;
+    scan_options.ranges = options.scan_ranges;
+    if (scan_options.ranges.empty() && target.memory->Regions().empty()) {
+      fprintf(stderr, "vmpl %s: %s%s%s lists no memory to scan: give --scan-range START-END\n",
+              verb, target.registry_error.c_str(), options.scan ? "" : "; and ",
+              target.memory->Describe().c_str());
+      return kExitUnreadable;
+    }
+    if (!options.scan) {
+      fprintf(stderr, "vmpl %s: %s; scanning memory for page-list nodes instead\n", verb,
+              target.registry_error.c_str());
+    }
+    scan.emplace();
+    snapshot = inspect::ScanSnapshot(*target.memory, layout, scan_options, &*scan);
   } else {
     snapshot = inspect::DecodeRegistry(*target.memory, *target.registry, layout);
     if (!options.list.empty()) {
@@ -292,6 +315,12 @@ int RunInspect(const InspectOptions& options) {
     for (const SnapshotList& list : snapshot.lists) {
       lists.push_back(ListJson(list));
     }
+    if (scan) {
+      j["scan"] = {{"bytes", scan->bytes_scanned},
+                   {"regions", scan->regions_scanned},
+                   {"candidate_nodes", scan->candidate_nodes},
+                   {"unattached_nodes", scan->unattached_nodes}};
+    }
     j["lists"] = std::move(lists);
     nlohmann::ordered_json others = nlohmann::ordered_json::array();
     for (const auto& p : snapshot.problems) {
@@ -303,6 +332,12 @@ int RunInspect(const InspectOptions& options) {
   } else {
     std::string out = fmt::format("{}: {} lists, {} problems\n", snapshot.source,
                                   snapshot.lists.size(), problems);
+    if (scan) {
+      out += fmt::format("found by a scan of {} bytes in {} regions: {} nodes with the canary, "
+                         "{} outside any tree\n",
+                         scan->bytes_scanned, scan->regions_scanned, scan->candidate_nodes,
+                         scan->unattached_nodes);
+    }
     for (const auto& p : snapshot.problems) {
       out += fmt::format("PROBLEM at {:#x}: {}\n", p.address, p.message);
     }
@@ -323,6 +358,9 @@ constexpr char kInspectFooter[] = R"(EXAMPLES:
   vmpl inspect --remote 127.0.0.1:1234 --binary ./prog --registry 0x555555560040
                                              through gdbserver or QEMU's stub
   vmpl check --pid 1234                      only the problems; exit 1 if there is one
+  vmpl inspect --pid 1234 --scan             find the lists without symbols (node canaries)
+  vmpl inspect --remote :1234 --scan --scan-range 0x100000-0x4000000
+                                             the same through a stub, over a range
   vmpl inspect --core vmcore --layout kernel.json
                                              a target built with another layout (vmpl layout)
 
@@ -346,14 +384,38 @@ CLI::App* AddInspectOptions(CLI::App* app, InspectOptions& options) {
   app->add_option("--layout", options.layout,
                   "Where the target's build put the fields (a file from `vmpl layout`)")
       ->option_text("FILE");
+  app->add_flag("--scan", options.scan,
+                "Find the lists by scanning memory for node canaries, without symbols");
+  app->add_option_function<std::vector<std::string>>(
+         "--scan-range",
+         [&options](const std::vector<std::string>& ranges) {
+           for (const std::string& text : ranges) {
+             const size_t dash = text.find('-');
+             const std::optional<uint64_t> start = ParseAddress(text.substr(0, dash));
+             const std::optional<uint64_t> end =
+                 dash == std::string::npos ? std::nullopt : ParseAddress(text.substr(dash + 1));
+             if (!start || !end || *end <= *start) {
+               throw CLI::ValidationError("--scan-range", "'" + text + "' is not START-END");
+             }
+             options.scan_ranges.push_back(inspect::MemoryRegion{*start, *end, true, ""});
+           }
+         },
+         "Scan only this range (a gdb stub lists none); repeatable")
+      ->option_text("START-END");
   app->add_flag("--json", options.json, "Print the snapshot as JSON");
   app->callback([&options, app] {
     if (options.pid == 0 && options.core.empty() && options.remote.empty()) {
       throw CLI::ValidationError(app->get_name(), "one of --pid, --core, --remote is required");
     }
     if (!options.remote.empty() && options.binary.empty() && options.registry.empty() &&
-        options.list.empty()) {
-      throw CLI::ValidationError("--remote", "needs --binary, --registry or --list");
+        options.list.empty() && !options.scan) {
+      throw CLI::ValidationError("--remote", "needs --binary, --registry, --list or --scan");
+    }
+    if (!options.registry.empty() && !ParseAddress(options.registry)) {
+      throw CLI::ValidationError("--registry", "'" + options.registry + "' is not an address");
+    }
+    if (!options.scan_ranges.empty() && !options.scan) {
+      throw CLI::ValidationError("--scan-range", "goes with --scan");
     }
   });
   return app;

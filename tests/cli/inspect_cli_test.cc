@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -82,6 +83,12 @@ Canonical FromInspect(const nlohmann::json& j) {
     out[list["registry_id"].get<uint64_t>()] = text;
   }
   return out;
+}
+
+std::string fmt_hex(uint64_t value) {
+  char text[32];
+  snprintf(text, sizeof(text), "%#llx", static_cast<unsigned long long>(value));
+  return text;
 }
 
 class InspectCliTest : public ::testing::Test {
@@ -217,6 +224,102 @@ TEST_F(InspectCliTest, GdbserverReadsExactlyWhatTheSimulatorHolds) {
   EXPECT_EQ(FromInspect(j), expected_);
   // gdbserver's detach may have resumed the process; stop it again for TearDown's SIGCONT.
   kill(pid_, SIGSTOP);
+}
+
+// Without symbols: the scan for node canaries finds every registered list that has a node (and
+// splice lists, by their inline head and tail), with the same content, and nothing else.
+TEST_F(InspectCliTest, ScanFindsTheRegisteredListsWithoutSymbols) {
+#if defined(__SANITIZE_ADDRESS__)
+  // The target's writable regions include ASan's shadow memory, terabytes of reservations.
+  GTEST_SKIP() << "a scan of an AddressSanitizer process would read its shadow memory";
+#endif
+  const std::string pid = std::to_string(pid_);
+  const RunResult registry = RunVmpl("inspect --pid " + pid + " --json");
+  ASSERT_EQ(registry.exit_code, 0) << registry.err;
+  const RunResult scan = RunVmpl("inspect --pid " + pid + " --scan --json");
+  ASSERT_EQ(scan.exit_code, 0) << scan.err;
+  const nlohmann::json by_registry = nlohmann::json::parse(registry.out);
+  const nlohmann::json by_scan = nlohmann::json::parse(scan.out);
+  EXPECT_EQ(by_scan["problem_count"], 0);
+  std::map<std::string, nlohmann::json> registered;
+  for (const auto& list : by_registry["lists"]) {
+    registered[list["address"].get<std::string>()] = list;
+  }
+  std::map<std::string, nlohmann::json> scanned;
+  for (const auto& list : by_scan["lists"]) {
+    scanned[list["address"].get<std::string>()] = list;
+  }
+  size_t expected = 0;
+  for (const auto& [address, list] : registered) {
+    if (list["nodes"].empty() && list["kind"] == "page-list") {
+      continue;  // an empty page list leaves nothing to find
+    }
+    expected++;
+    ASSERT_TRUE(scanned.count(address)) << "the scan missed " << list["name"] << " at " << address;
+    EXPECT_EQ(scanned[address]["nodes"], list["nodes"]) << list["name"];
+    EXPECT_EQ(scanned[address]["skew"], list["skew"]) << list["name"];
+    EXPECT_EQ(scanned[address]["kind"], list["kind"]) << list["name"];
+  }
+  EXPECT_EQ(scanned.size(), expected) << "the scan found lists the registry does not hold";
+
+  // A binary without the registry symbol makes the reader fall back to the scan by itself.
+  const RunResult fallback = RunVmpl("inspect --pid " + pid + " --binary /bin/true --json");
+  ASSERT_EQ(fallback.exit_code, 0) << fallback.err;
+  EXPECT_NE(fallback.err.find("no symbol vmpl_registry"), std::string::npos) << fallback.err;
+  EXPECT_NE(fallback.err.find("scanning memory for page-list nodes instead"), std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(fallback.out)["lists"].size(), expected);
+}
+
+// Damage done to the stopped simulator's memory from outside (process_vm_writev, as a stray write
+// in the target would): `vmpl check` names the node and exits 1, `vmpl inspect` still shows every
+// list. The bytes are put back before the simulator resumes.
+TEST_F(InspectCliTest, DamageInTheTargetIsNamedAndTheRestStillShown) {
+  const std::string pid = std::to_string(pid_);
+  const RunResult before = RunVmpl("inspect --pid " + pid + " --json");
+  ASSERT_EQ(before.exit_code, 0) << before.err;
+  const nlohmann::json j = nlohmann::json::parse(before.out);
+  uint64_t node = 0;
+  for (const auto& list : j["lists"]) {
+    if (list["nodes"].size() >= 2) {
+      node = std::stoull(list["nodes"][1]["address"].get<std::string>(), nullptr, 16);
+      break;
+    }
+  }
+  ASSERT_NE(node, 0u) << "no list with two nodes";
+  auto poke = [&](uint64_t address, uint64_t value) {
+    uint64_t old = 0;
+    iovec local{&old, sizeof(old)};
+    iovec remote{reinterpret_cast<void*>(address), sizeof(old)};
+    EXPECT_EQ(process_vm_readv(pid_, &local, 1, &remote, 1, 0), 8);
+    local.iov_base = &value;
+    EXPECT_EQ(process_vm_writev(pid_, &local, 1, &remote, 1, 0), 8);
+    return old;
+  };
+  struct Damage {
+    uint64_t offset;  // in the node (the built-in layout)
+    uint64_t value;
+    std::string expected;
+  };
+  const std::string at = fmt_hex(node);
+  const Damage damages[] = {
+      {32, 0x5453'4c50'0000'0000, "node " + at + ": canary 0x00000000, expected 0x504c5354"},
+      {40, 0x1234, "node " + at + ": key 0x1234 is not a multiple of 0x10000"},
+      {16, 0x8, "node at 0x8 is unreadable"},        // right link: a wild pointer
+      {16, node + 4, "is misaligned"},               // right link: misaligned
+      {16, node, "cycle: node " + at + " is reached again"},
+  };
+  for (const Damage& damage : damages) {
+    const uint64_t old = poke(node + damage.offset, damage.value);
+    const RunResult check = RunVmpl("check --pid " + pid);
+    const RunResult inspect = RunVmpl("inspect --pid " + pid + " --json");
+    poke(node + damage.offset, old);
+    EXPECT_EQ(check.exit_code, 1) << check.out;
+    EXPECT_NE(check.out.find(damage.expected), std::string::npos)
+        << "expected: " << damage.expected << "\n" << check.out;
+    ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+    EXPECT_EQ(nlohmann::json::parse(inspect.out)["lists"].size(), j["lists"].size());
+  }
+  EXPECT_EQ(RunVmpl("check --pid " + pid).exit_code, 0) << "the damage was not undone";
 }
 
 TEST(InspectCliUsageTest, NoSourceIsAUsageErrorAndAMissingProcessIsUnreadable) {

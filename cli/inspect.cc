@@ -161,8 +161,23 @@ Target OpenSource(const InspectOptions& options, std::string* error) {
   }
   if (explicit_registry) {
     target.registry = explicit_registry;
+  } else if (!options.binary.empty()) {
+    // A stub does not map files, but its auxiliary vector says where the program's entry point
+    // was loaded; for a PIE that gives the load bias.
+    std::optional<uint64_t> bias;
+    std::string auxv_error;
+    if (auto symbols = inspect::ElfSymbols::Open(options.binary, &auxv_error);
+        symbols && symbols->is_pie()) {
+      if (std::optional<std::string> auxv = remote->ReadAuxv(&auxv_error)) {
+        bias = inspect::LoadBiasFromAuxv(*auxv, *symbols, &auxv_error);
+      }
+    }
+    target.registry = RegistryIn(options.binary, bias, &target.registry_error);
+    if (!target.registry && !auxv_error.empty()) {
+      target.registry_error += fmt::format(" ({})", auxv_error);
+    }
   } else {
-    target.registry = RegistryIn(options.binary, std::nullopt, &target.registry_error);
+    target.registry_error = "a stub names no executable: give --binary or --registry";
   }
   target.memory = std::move(remote);
   return target;
@@ -355,8 +370,11 @@ constexpr char kInspectFooter[] = R"(EXAMPLES:
   vmpl inspect --pid 1234                    every registered list of a running process
   vmpl inspect --pid 1234 --list vmo:3/pager one list, node by node and slot by slot
   vmpl inspect --core core.1234 --json       the same from a core file (gcore)
-  vmpl inspect --remote 127.0.0.1:1234 --binary ./prog --registry 0x555555560040
-                                             through gdbserver or QEMU's stub
+  vmpl inspect --remote 127.0.0.1:1234 --binary ./prog
+                                             through gdbserver (PIE: relocated through the
+                                             stub's auxiliary vector)
+  vmpl inspect --remote 127.0.0.1:1234 --list 0xffffffff80201000
+                                             one list through QEMU's stub
   vmpl check --pid 1234                      only the problems; exit 1 if there is one
   vmpl inspect --pid 1234 --scan             find the lists without symbols (node canaries)
   vmpl inspect --remote :1234 --scan --scan-range 0x100000-0x4000000

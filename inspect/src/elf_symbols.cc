@@ -1,5 +1,5 @@
 // ElfSymbols: the bounded reading of .symtab and .dynsym, and the load bias of a binary in a core
-// (see elf_symbols.h).
+// or from an auxiliary vector (see elf_symbols.h).
 
 #include <elf.h>
 #include <errno.h>
@@ -59,6 +59,33 @@ class ElfFile {
   uint64_t size_;
 };
 
+// The link-time address of the program header table: PT_PHDR's p_vaddr, or else the address of
+// e_phoff inside the PT_LOAD segment whose file range holds it. Nullopt if the table cannot be
+// read or no loaded segment holds it (the kernel then passes no usable AT_PHDR either).
+std::optional<uint64_t> ProgramHeaderAddress(const ElfFile& file, const Elf64_Ehdr& header) {
+  if (header.e_phoff == 0 || header.e_phnum == 0 || header.e_phnum == PN_XNUM ||
+      header.e_phentsize != sizeof(Elf64_Phdr) ||
+      !file.Contains(header.e_phoff, uint64_t{header.e_phnum} * sizeof(Elf64_Phdr))) {
+    return std::nullopt;
+  }
+  std::vector<Elf64_Phdr> segments(header.e_phnum);  // at most 65534, and checked above
+  if (!file.ReadAt(header.e_phoff, segments.data(), segments.size() * sizeof(Elf64_Phdr))) {
+    return std::nullopt;
+  }
+  for (const Elf64_Phdr& segment : segments) {
+    if (segment.p_type == PT_PHDR) {
+      return segment.p_vaddr;
+    }
+  }
+  for (const Elf64_Phdr& segment : segments) {
+    if (segment.p_type == PT_LOAD && segment.p_offset <= header.e_phoff &&
+        header.e_phoff - segment.p_offset < segment.p_filesz) {
+      return segment.p_vaddr + (header.e_phoff - segment.p_offset);
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::unique_ptr<ElfSymbols> ElfSymbols::Open(const std::string& path, std::string* error) {
@@ -91,6 +118,8 @@ std::unique_ptr<ElfSymbols> ElfSymbols::Open(const std::string& path, std::strin
   }
   std::unique_ptr<ElfSymbols> symbols(new ElfSymbols());
   symbols->is_pie_ = header.e_type == ET_DYN;
+  symbols->entry_ = header.e_entry;
+  symbols->phdr_address_ = ProgramHeaderAddress(file, header);
   if (header.e_shoff == 0) {
     return symbols;  // no section headers: no symbols to find, not an error
   }
@@ -192,6 +221,54 @@ std::optional<uint64_t> LoadBiasFromCore(const ElfCoreSource& core,
     }
   }
   return exact ? exact : by_basename;
+}
+
+std::optional<uint64_t> LoadBiasFromAuxv(std::string_view auxv, const ElfSymbols& binary,
+                                         std::string* error) {
+  auto fail = [&](std::string message) -> std::optional<uint64_t> {
+    if (error != nullptr) {
+      *error = std::move(message);
+    }
+    return std::nullopt;
+  };
+  if (!binary.is_pie()) {
+    return 0;
+  }
+  std::optional<uint64_t> entry;
+  std::optional<uint64_t> phdr;
+  // Entries are read until AT_NULL or the end; a trailing partial entry is ignored.
+  for (size_t at = 0; at + 16 <= auxv.size(); at += 16) {
+    uint64_t type, value;
+    memcpy(&type, auxv.data() + at, 8);
+    memcpy(&value, auxv.data() + at + 8, 8);
+    if (type == AT_NULL) {
+      break;
+    }
+    if (type == AT_ENTRY) {
+      entry = value;
+    } else if (type == AT_PHDR) {
+      phdr = value;
+    }
+  }
+  if (!entry) {
+    return fail(fmt::format("the auxiliary vector ({} bytes) has no AT_ENTRY", auxv.size()));
+  }
+  const uint64_t bias = *entry - binary.entry();
+  // Every kernel we read maps a PIE at a page boundary (4 KiB, the smallest page size).
+  if (bias % 4096 != 0) {
+    return fail(
+        fmt::format("AT_ENTRY {:#x} and the binary's entry point {:#x} give a load bias "
+                    "{:#x} that is not page-aligned: the auxiliary vector describes "
+                    "another program",
+                    *entry, binary.entry(), bias));
+  }
+  if (phdr && binary.phdr_address() && *phdr - *binary.phdr_address() != bias) {
+    return fail(
+        fmt::format("AT_ENTRY gives a load bias {:#x}, AT_PHDR {:#x} gives {:#x}: the "
+                    "auxiliary vector describes another program",
+                    bias, *phdr, *phdr - *binary.phdr_address()));
+  }
+  return bias;
 }
 
 }  // namespace vmpl::inspect

@@ -35,21 +35,34 @@ constexpr int kMaxRetransmissions = 3;
 // leaves a margin stubs are known to want.
 constexpr size_t kPacketOverhead = 32;
 constexpr uint64_t kPageSize = 4096;
+// Linux keeps a process's auxiliary vector in a fixed array of a few hundred bytes
+// (AT_VECTOR_SIZE entries); a stub that sends more than this is not describing one.
+constexpr size_t kMaxAuxvSize = 16 << 10;
+// The request for the auxiliary vector, up to its "offset,length" (the annex is empty).
+constexpr std::string_view kAuxvRead = "qXfer:auxv:read::";
 // Replies that are not memory (qSupported lists every feature of gdbserver, about 1 KiB) may
 // exceed a small PacketSize; this much is accepted whatever the stub claims.
 constexpr size_t kMinReplyLimit = 64 << 10;
 
+// "hex,hex": the address (or offset) and length of a read request.
+bool IsHexRange(std::string_view text) {
+  size_t comma = text.find(',');
+  if (comma == 0 || comma == std::string_view::npos || comma + 1 == text.size()) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (i != comma && !isxdigit(static_cast<unsigned char>(text[i]))) return false;
+  }
+  return true;
+}
+
 // The only requests this client may send: queries that read. Anything else (M, X, G, P, Z, c,
-// s, vCont, D, k, ...) could change the target.
+// s, vCont, D, k, qXfer:...:write, ...) could change the target.
 bool IsReadOnlyRequest(std::string_view payload) {
   if (payload.starts_with("qSupported") || payload == "QStartNoAckMode" || payload == "?") {
     return true;
   }
-  if (payload.size() < 4 || payload[0] != 'm') return false;
-  for (char c : payload.substr(1)) {
-    if (!isxdigit(static_cast<unsigned char>(c)) && c != ',') return false;
-  }
-  return true;
+  if (payload.starts_with('m')) return IsHexRange(payload.substr(1));
+  if (payload.starts_with(kAuxvRead)) return IsHexRange(payload.substr(kAuxvRead.size()));
+  return false;
 }
 
 int64_t MillisecondsLeft(Clock::time_point deadline) {
@@ -207,6 +220,9 @@ bool GdbRemoteSource::Handshake(std::string* error) {
   if (options_.max_read_size != 0)
     max_read_size_ = std::min(max_read_size_, options_.max_read_size);
   max_read_size_ = std::max<size_t>(max_read_size_, 1);
+
+  Feature(reply, "qXfer:auxv:read", &present);
+  supports_auxv_ = present;
 
   Feature(reply, "QStartNoAckMode", &present);
   if (present) {
@@ -429,6 +445,76 @@ size_t GdbRemoteSource::ReadRange(uint64_t address, uint8_t* out, size_t size, s
     done += reply.size() / 2;
   }
   return done;
+}
+
+std::optional<std::string> GdbRemoteSource::ReadAuxv(std::string* error) {
+  if (!broken_.empty()) {
+    *error = broken_;
+    return std::nullopt;
+  }
+  if (!supports_auxv_) {
+    *error = fmt::format(
+        "{} does not offer the auxiliary vector (no qXfer:auxv:read+ in its "
+        "qSupported reply)",
+        name_);
+    return std::nullopt;
+  }
+  // Binary replies are escaped, and a stub trims the data to what fits its packet after
+  // escaping; asking for the packet size (less framing) lets it send as much as it can.
+  const size_t chunk = std::max<size_t>(packet_size_ - kPacketOverhead, 1);
+  std::string auxv;
+  std::string reply;
+  for (;;) {
+    ++target_reads_;
+    if (!Transact(fmt::format("{}{:x},{:x}", kAuxvRead, auxv.size(), chunk), &reply)) {
+      *error = broken_;
+      return std::nullopt;
+    }
+    std::string code;
+    if (reply.empty()) {
+      *error =
+          fmt::format("{} gave an empty reply to qXfer:auxv:read (not supported after all)", name_);
+      return std::nullopt;
+    }
+    if (rsp::ParseErrorReply(reply, &code)) {
+      *error = fmt::format("{} could not read the auxiliary vector at offset {} (error {})", name_,
+                           auxv.size(), code);
+      return std::nullopt;
+    }
+    if (reply[0] != 'm' && reply[0] != 'l') {
+      *error = fmt::format(
+          "{} sent a reply to qXfer:auxv:read that starts with neither 'm' nor "
+          "'l' ({} bytes)",
+          name_, reply.size());
+      return std::nullopt;
+    }
+    std::string data, escape_error;
+    if (!rsp::UnescapeBinary(std::string_view(reply).substr(1), &data, &escape_error)) {
+      *error =
+          fmt::format("{}: auxiliary vector at offset {}: {}", name_, auxv.size(), escape_error);
+      return std::nullopt;
+    }
+    if (data.size() > chunk) {
+      *error = fmt::format("{} sent {} bytes of the auxiliary vector where {} were asked for",
+                           name_, data.size(), chunk);
+      return std::nullopt;
+    }
+    if (data.size() > kMaxAuxvSize - auxv.size()) {
+      *error =
+          fmt::format("{} sent an auxiliary vector of more than {} bytes", name_, kMaxAuxvSize);
+      return std::nullopt;
+    }
+    auxv += data;
+    if (reply[0] == 'l') return auxv;
+    // 'm' says there is more; one that brings nothing would have us ask forever.
+    if (data.empty()) {
+      *error = fmt::format(
+          "{} sent an empty auxiliary vector chunk at offset {} that does not "
+          "end it",
+          name_, auxv.size());
+      return std::nullopt;
+    }
+  }
 }
 
 ReadResult GdbRemoteSource::Read(uint64_t address, void* buffer, size_t size) {

@@ -160,6 +160,23 @@ bool DecodeHex(std::string_view hex, uint8_t* out, std::string* error) {
   return true;
 }
 
+bool UnescapeBinary(std::string_view escaped, std::string* out, std::string* error) {
+  out->clear();
+  out->reserve(escaped.size());
+  for (size_t i = 0; i < escaped.size(); ++i) {
+    if (escaped[i] != '}') {
+      out->push_back(escaped[i]);
+      continue;
+    }
+    if (i + 1 == escaped.size()) {
+      *error = fmt::format("stub sent an escape '}}' with no byte after it at offset {}", i);
+      return false;
+    }
+    out->push_back(static_cast<char>(escaped[++i] ^ 0x20));
+  }
+  return true;
+}
+
 bool ParseErrorReply(std::string_view payload, std::string* code) {
   if (payload.size() == 3 && payload[0] == 'E' && HexValue(payload[1]) >= 0 &&
       HexValue(payload[2]) >= 0) {

@@ -1,6 +1,7 @@
 // The packet codec of the GDB Remote Serial Protocol, as GdbRemoteSource speaks it: framing of
 // requests ("$payload#cs", escaped), and scanning of what a stub sends back (acks, framed
-// packets with checksum, run-length encoded payloads, hex data, "E nn" errors).
+// packets with checksum, run-length encoded payloads, hex data, escaped binary data of qXfer
+// replies, "E nn" errors).
 //
 // Kept apart from the socket code so that the fuzz target (tests/fuzz/rsp_packet_fuzz.cc) can
 // throw arbitrary stub output at exactly the code that parses it. Everything here works on
@@ -53,6 +54,12 @@ bool ExpandRunLength(std::string_view raw, size_t max_size, std::string* out, st
 // Decodes pairs of hex digits into |out| (which holds at least hex.size() / 2 bytes). False (and
 // |error|, naming the offset) on an odd length or a character that is not a hex digit.
 bool DecodeHex(std::string_view hex, uint8_t* out, std::string* error);
+
+// Undoes the escaping of binary data (qXfer replies): '}' followed by a byte stands for that byte
+// xor 0x20. Run-length encoding is undone first, by ScanReply, since a stub escapes the data and
+// then compresses the packet. False (and |error|) on a '}' with no byte after it; |out| is never
+// longer than |escaped|.
+bool UnescapeBinary(std::string_view escaped, std::string* out, std::string* error);
 
 // True if |payload| is an error reply: "Enn" (two hex digits, |code| gets them) or "E.text"
 // (|code| gets the text). Any other payload that starts with 'E' is not one.

@@ -174,8 +174,7 @@ TEST_F(InspectCliTest, CoreFileReadsExactlyWhatTheSimulatorHolds) {
 }
 
 TEST_F(InspectCliTest, GdbserverReadsExactlyWhatTheSimulatorHolds) {
-  // The registry's address, as the live reader found it (a stub does not say where a PIE
-  // program was loaded).
+  // The registry's address, as the live reader found it.
   const RunResult live = RunVmpl("inspect --pid " + std::to_string(pid_) + " --json");
   ASSERT_EQ(live.exit_code, 0) << live.err;
   const std::string registry = nlohmann::json::parse(live.out)["registry"].get<std::string>();
@@ -213,13 +212,15 @@ TEST_F(InspectCliTest, GdbserverReadsExactlyWhatTheSimulatorHolds) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   ASSERT_FALSE(port.empty()) << ReadFile(log);
+  // Only the binary: its load address comes from the stub's auxiliary vector (qXfer:auxv).
   const RunResult remote =
-      RunVmpl("inspect --remote 127.0.0.1:" + port + " --registry " + registry + " --json");
+      RunVmpl("inspect --remote 127.0.0.1:" + port + " --binary " VMPL_BINARY " --json");
   kill(server, SIGTERM);
   waitpid(server, nullptr, 0);
   unlink(log.c_str());
   ASSERT_EQ(remote.exit_code, 0) << remote.err;
   const nlohmann::json j = nlohmann::json::parse(remote.out);
+  EXPECT_EQ(j["registry"], registry);
   EXPECT_EQ(j["problem_count"], 0);
   EXPECT_EQ(FromInspect(j), expected_);
   // gdbserver's detach may have resumed the process; stop it again for TearDown's SIGCONT.

@@ -1,9 +1,10 @@
 // Fuzz target for the GDB remote protocol reply codec (inspect/src/rsp_packet.h): the input is
 // what a stub sent, scanned as GdbRemoteSource scans it (acks, "$...#cs" framing, checksum,
-// run-length encoding) with every packet then decoded as a memory reply (hex) and as an error
-// reply. Whatever the bytes, scanning must advance, stay within its size limit and produce
-// messages that survive JSON output; and framing the input as a request must scan back as one
-// packet. Runs under libFuzzer (scripts/fuzz.sh) and, in the normal build, under fuzz_driver.cc.
+// run-length encoding) with every packet then decoded as a memory reply (hex), as escaped binary
+// data (a qXfer reply) and as an error reply. Whatever the bytes, scanning must advance, stay
+// within its size limit and produce messages that survive JSON output; and framing the input as
+// a request must scan back as one packet. Runs under libFuzzer (scripts/fuzz.sh) and, in the
+// normal build, under fuzz_driver.cc.
 
 #include <stdlib.h>
 
@@ -42,6 +43,12 @@ void DecodePacket(const std::string& payload) {
   if (rsp::DecodeHex(payload, bytes.data(), &error)) {
     Check(payload.size() % 2 == 0);
     for (size_t i = 0; i < payload.size() / 2; ++i) g_sink = g_sink + bytes[i];
+  } else {
+    CheckMessage(error);
+  }
+  std::string binary;
+  if (rsp::UnescapeBinary(payload, &binary, &error)) {
+    Check(binary.size() <= payload.size());
   } else {
     CheckMessage(error);
   }

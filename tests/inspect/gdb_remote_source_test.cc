@@ -1,8 +1,12 @@
 // Tests of GdbRemoteSource: the packet codec on its own; a read-only client against a real
 // gdbserver attached to a forked child whose memory we know; and against stubs run in a thread
 // of the test that misbehave on purpose (hang up mid-packet, bad checksum, silence, garbage).
+// The auxiliary vector (qXfer:auxv:read) and LoadBiasFromAuxv: against the test stubs, on
+// hand-made vectors and ELF headers, and through gdbserver, where the bias it gives must place
+// a global of this PIE test program (inherited by the forked child) at its real address.
 // Also prints the throughput of reads through gdbserver (no assertion on it).
 
+#include <elf.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -15,18 +19,28 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vmpl/inspect/elf_symbols.h>
 #include <vmpl/inspect/gdb_remote_source.h>
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "rsp_packet.h"
+
+// A global of this PIE whose running address the auxv test finds from its symbol and the load
+// bias; external and C-named so that .symtab has it under this name.
+extern "C" {
+[[gnu::used]] volatile uint64_t vmpl_gdb_remote_test_global = 0x21'4c'50'4d'56'58'55'41;
+}
 
 namespace vmpl::inspect {
 namespace {
@@ -35,7 +49,9 @@ using std::chrono::milliseconds;
 
 // Every request a read-only client may send (see gdb_remote_source.h).
 bool IsReadOnly(const std::string& payload) {
-  static const std::regex allowed(R"(qSupported(:.*)?|QStartNoAckMode|\?|m[0-9a-f]+,[0-9a-f]+)");
+  static const std::regex allowed(
+      R"(qSupported(:.*)?|QStartNoAckMode|\?|m[0-9a-f]+,[0-9a-f]+|)"
+      R"(qXfer:auxv:read::[0-9a-f]+,[0-9a-f]+)");
   return std::regex_match(payload, allowed);
 }
 
@@ -112,6 +128,21 @@ TEST(RspPacketTest, DecodesHexAndErrors) {
   EXPECT_FALSE(rsp::ParseErrorReply("e0ff", &code));
 }
 
+TEST(RspPacketTest, UnescapesBinary) {
+  std::string out, error;
+  ASSERT_TRUE(rsp::UnescapeBinary(std::string("a}\x03" "b}]}\x04}\x0a"), &out, &error)) << error;
+  EXPECT_EQ(out, "a#b}$*");
+  EXPECT_FALSE(rsp::UnescapeBinary("ab}", &out, &error));
+  EXPECT_NE(error.find("no byte after it at offset 2"), std::string::npos) << error;
+  // Run-length encoding is undone before the escapes: "}]*!" is "}]" and four more ']', so '}'
+  // then ']' four times.
+  std::string raw = "m}]*!";
+  rsp::ScanResult scan = rsp::ScanReply(fmt::format("${}#{:02x}", raw, rsp::Checksum(raw)), 100);
+  ASSERT_EQ(scan.status, rsp::ScanStatus::kPacket) << scan.error;
+  ASSERT_TRUE(rsp::UnescapeBinary(std::string_view(scan.payload).substr(1), &out, &error));
+  EXPECT_EQ(out, "}]]]]");
+}
+
 // ---- Stubs that run in the test --------------------------------------------------------------
 
 // A one-connection GDB stub on 127.0.0.1 in a thread. It serves |memory| at |base| in replies to
@@ -126,6 +157,10 @@ class TestStub {
     uint64_t base = 0x10000;
     std::vector<uint8_t> memory;
     std::function<bool(TestStub&, const std::string&)> on_read;
+    // When set, qSupported announces qXfer:auxv:read+ and reads are served from it, escaped and
+    // trimmed to the requested length, unless on_auxv answers (its reply payload, unescaped).
+    std::optional<std::string> auxv;
+    std::function<std::string(uint64_t offset, uint64_t length)> on_auxv;
   };
 
   explicit TestStub(Script script) : script_(std::move(script)) {
@@ -202,6 +237,21 @@ class TestStub {
     return encoded;
   }
 
+  // 'm' and the next |length| bytes at |offset|, or 'l' and the rest, escaped as binary data.
+  std::string AuxvReply(uint64_t offset, uint64_t length) {
+    const std::string& auxv = *script_.auxv;
+    std::string_view rest = offset < auxv.size() ? std::string_view(auxv).substr(offset) : "";
+    std::string reply = rest.size() > length ? "m" : "l";
+    for (char c : rest.substr(0, length)) {
+      if (c == '$' || c == '#' || c == '}' || c == '*') {
+        reply += '}';
+        c = static_cast<char>(c ^ 0x20);
+      }
+      reply += c;
+    }
+    return reply;
+  }
+
   void Serve() {
     fd_ = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd_ < 0) return;
@@ -215,13 +265,18 @@ class TestStub {
       if (ack_mode) SendRaw("+");
       if (!script_.answer_handshake) continue;
       if (request.starts_with("qSupported")) {
-        SendPacket(fmt::format("PacketSize={};qXfer:features:read+{}", script_.packet_size,
+        SendPacket(fmt::format("PacketSize={};qXfer:features:read+{}{}", script_.packet_size,
+                               script_.auxv ? ";qXfer:auxv:read+" : "",
                                script_.offer_no_ack ? ";QStartNoAckMode+" : ""));
       } else if (request == "QStartNoAckMode") {
         SendPacket("OK");
         ack_mode = false;
       } else if (request == "?") {
         SendPacket("S05");
+      } else if (request.starts_with("qXfer:auxv:read::") && script_.auxv) {
+        unsigned long long offset = 0, length = 0;
+        sscanf(request.c_str(), "qXfer:auxv:read::%llx,%llx", &offset, &length);
+        SendPacket(script_.on_auxv ? script_.on_auxv(offset, length) : AuxvReply(offset, length));
       } else if (request[0] == 'm') {
         if (script_.on_read && !script_.on_read(*this, request)) break;
         if (script_.on_read) continue;
@@ -250,6 +305,19 @@ std::vector<uint8_t> Pattern(size_t size) {
   for (size_t i = 0; i < size; ++i) bytes[i] = static_cast<uint8_t>((i * 131) >> 3);
   // A run, so that replies use run-length encoding.
   for (size_t i = 40; i < 140 && i < size; ++i) bytes[i] = 0;
+  return bytes;
+}
+
+// An auxiliary vector of (type, value) pairs, as the kernel lays it out, ended by AT_NULL.
+std::string Auxv(const std::vector<std::pair<uint64_t, uint64_t>>& entries) {
+  std::string bytes;
+  auto put = [&](uint64_t word) { bytes.append(reinterpret_cast<const char*>(&word), 8); };
+  for (auto [type, value] : entries) {
+    put(type);
+    put(value);
+  }
+  put(AT_NULL);
+  put(0);
   return bytes;
 }
 
@@ -492,6 +560,7 @@ TEST(GdbRemoteStubTest, NothingListening) {
 TEST(GdbRemoteStubTest, SendsOnlyReadRequests) {
   TestStub::Script script;
   script.memory = Pattern(4096);
+  script.auxv = Auxv({{AT_ENTRY, 0x1000}});
   TestStub stub(script);
   std::vector<std::string> sent;
   GdbRemoteOptions options = ShortTimeouts();
@@ -502,11 +571,193 @@ TEST(GdbRemoteStubTest, SendsOnlyReadRequests) {
   std::vector<uint8_t> buffer(8192);
   source->Read(0x10000, buffer.data(), buffer.size());
   source->ReadMany({{0x10100, buffer.data(), 16}, {0x10110, buffer.data() + 16, 16}});
+  EXPECT_TRUE(source->ReadAuxv(&error)) << error;
   source.reset();
   std::vector<std::string> received = stub.received();
   EXPECT_EQ(received, sent);
   ASSERT_GE(received.size(), 4u);
   for (const std::string& payload : received) EXPECT_TRUE(IsReadOnly(payload)) << payload;
+}
+
+// ---- The auxiliary vector -------------------------------------------------------------------
+
+TEST(GdbRemoteStubTest, ReadsAuxvInChunksWithEscapes) {
+  TestStub::Script script;
+  script.packet_size = "80";  // 128 bytes: 96-byte chunks
+  script.memory = Pattern(16);
+  // Values with every byte that must be escaped ('#', '$', '}', '*'), and enough entries for
+  // several chunks.
+  std::vector<std::pair<uint64_t, uint64_t>> entries;
+  for (uint64_t i = 0; i < 30; ++i) entries.push_back({100 + i, 0x2a7d2423'2a7d2423 + i});
+  script.auxv = Auxv(entries);
+  TestStub stub(script);
+  std::vector<std::string> sent;
+  GdbRemoteOptions options = ShortTimeouts();
+  options.on_packet_sent = [&](std::string_view payload) { sent.emplace_back(payload); };
+  std::string error;
+  auto source = GdbRemoteSource::Connect(stub.address(), &error, options);
+  ASSERT_NE(source, nullptr) << error;
+  EXPECT_TRUE(source->supports_auxv());
+  std::optional<std::string> auxv = source->ReadAuxv(&error);
+  ASSERT_TRUE(auxv) << error;
+  EXPECT_EQ(*auxv, *script.auxv);
+  // 496 bytes in 96-byte chunks, each asked for at the offset the last one ended.
+  std::vector<std::string> auxv_requests;
+  for (const std::string& payload : sent) {
+    if (payload.starts_with("qXfer")) auxv_requests.push_back(payload);
+  }
+  ASSERT_EQ(auxv_requests.size(), 6u);
+  EXPECT_EQ(auxv_requests[0], "qXfer:auxv:read::0,60");
+  EXPECT_EQ(auxv_requests[5], "qXfer:auxv:read::1e0,60");
+  // The connection is still good for memory.
+  uint8_t byte;
+  EXPECT_TRUE(source->Read(0x10000, &byte, 1).ok());
+}
+
+TEST(GdbRemoteStubTest, NoAuxvUnlessAnnounced) {
+  TestStub::Script script;
+  TestStub stub(script);
+  std::string error;
+  auto source = GdbRemoteSource::Connect(stub.address(), &error, ShortTimeouts());
+  ASSERT_NE(source, nullptr) << error;
+  EXPECT_FALSE(source->supports_auxv());
+  EXPECT_FALSE(source->ReadAuxv(&error));
+  EXPECT_NE(error.find("no qXfer:auxv:read+"), std::string::npos) << error;
+  source.reset();
+  for (const std::string& payload : stub.received()) EXPECT_FALSE(payload.starts_with("qXfer"));
+}
+
+// Connects to a stub whose auxv replies come from |on_auxv| and returns ReadAuxv's error, after
+// checking that it failed and that memory can still be read.
+std::string AuxvError(std::function<std::string(uint64_t, uint64_t)> on_auxv) {
+  TestStub::Script script;
+  script.memory = Pattern(16);
+  script.auxv = "";
+  script.on_auxv = std::move(on_auxv);
+  TestStub stub(script);
+  std::string error;
+  auto source = GdbRemoteSource::Connect(stub.address(), &error, ShortTimeouts());
+  EXPECT_NE(source, nullptr) << error;
+  if (source == nullptr) return error;
+  EXPECT_FALSE(source->ReadAuxv(&error));
+  uint8_t byte;
+  ReadResult read = source->Read(0x10000, &byte, 1);
+  EXPECT_TRUE(read.ok()) << read.error;
+  return error;
+}
+
+TEST(GdbRemoteStubTest, AuxvRepliesThatAreWrong) {
+  EXPECT_NE(AuxvError([](uint64_t, uint64_t) {
+              return std::string("E01");
+            }).find("could not read the auxiliary vector at offset 0 (error 01)"),
+            std::string::npos);
+  EXPECT_NE(AuxvError([](uint64_t, uint64_t) {
+              return std::string("x1234");
+            }).find("starts with neither 'm' nor 'l'"),
+            std::string::npos);
+  EXPECT_NE(
+      AuxvError([](uint64_t, uint64_t) { return std::string("l12}"); }).find("no byte after it"),
+      std::string::npos);
+  // 'm' with nothing in it would have us ask forever.
+  EXPECT_NE(AuxvError([](uint64_t, uint64_t) {
+              return std::string("m");
+            }).find("empty auxiliary vector chunk at offset 0"),
+            std::string::npos);
+  // More than asked for.
+  EXPECT_NE(AuxvError([](uint64_t, uint64_t length) {
+              return "m" + std::string(length + 1, 'a');
+            }).find("bytes of the auxiliary vector where"),
+            std::string::npos);
+  // A vector that never ends is cut at the bound.
+  std::string error =
+      AuxvError([](uint64_t, uint64_t length) { return "m" + std::string(length, 'a'); });
+  EXPECT_NE(error.find("auxiliary vector of more than 16384 bytes"), std::string::npos) << error;
+}
+
+// A minimal 64-bit ELF file of |type| with entry point |entry| and, if |phdr| is set, a PT_PHDR
+// segment at that link-time address (no sections, so no symbols): what LoadBiasFromAuxv needs.
+std::unique_ptr<ElfSymbols> HandMadeElf(uint16_t type, uint64_t entry,
+                                        std::optional<uint64_t> phdr) {
+  Elf64_Ehdr header = {};
+  memcpy(header.e_ident, ELFMAG, SELFMAG);
+  header.e_ident[EI_CLASS] = ELFCLASS64;
+  header.e_ident[EI_DATA] = ELFDATA2LSB;
+  header.e_ident[EI_VERSION] = EV_CURRENT;
+  header.e_type = type;
+  header.e_machine = EM_X86_64;
+  header.e_version = EV_CURRENT;
+  header.e_entry = entry;
+  header.e_ehsize = sizeof(Elf64_Ehdr);
+  header.e_phentsize = sizeof(Elf64_Phdr);
+  Elf64_Phdr segment = {};
+  if (phdr) {
+    header.e_phoff = sizeof(Elf64_Ehdr);
+    header.e_phnum = 1;
+    segment.p_type = PT_PHDR;
+    segment.p_offset = sizeof(Elf64_Ehdr);
+    segment.p_vaddr = *phdr;
+    segment.p_filesz = sizeof(Elf64_Phdr);
+  }
+  const std::string path = ::testing::TempDir() + "vmpl_auxv_elf_" + std::to_string(getpid());
+  {
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(&header), sizeof(header));
+    out.write(reinterpret_cast<const char*>(&segment), sizeof(segment));
+  }
+  std::string error;
+  std::unique_ptr<ElfSymbols> symbols = ElfSymbols::Open(path, &error);
+  EXPECT_NE(symbols, nullptr) << error;
+  unlink(path.c_str());
+  return symbols;
+}
+
+TEST(LoadBiasFromAuxvTest, PieBiasIsEntryMinusEntry) {
+  auto pie = HandMadeElf(ET_DYN, 0x1060, 0x40);
+  ASSERT_NE(pie, nullptr);
+  EXPECT_TRUE(pie->is_pie());
+  EXPECT_EQ(pie->entry(), 0x1060u);
+  EXPECT_EQ(pie->phdr_address(), 0x40u);
+  constexpr uint64_t kBias = 0x5555'5555'4000;
+  std::string error;
+  EXPECT_EQ(LoadBiasFromAuxv(
+                Auxv({{AT_PAGESZ, 4096}, {AT_PHDR, kBias + 0x40}, {AT_ENTRY, kBias + 0x1060}}),
+                *pie, &error),
+            kBias)
+      << error;
+  // Without AT_PHDR there is nothing to cross-check; entries after AT_NULL and a trailing
+  // partial entry are not read.
+  std::string auxv = Auxv({{AT_ENTRY, kBias + 0x1060}}) + Auxv({{AT_ENTRY, 0x1060}}) + "abc";
+  EXPECT_EQ(LoadBiasFromAuxv(auxv, *pie, &error), kBias) << error;
+  // A program headers address the file does not know is not checked either.
+  auto no_phdr = HandMadeElf(ET_DYN, 0x1060, std::nullopt);
+  ASSERT_NE(no_phdr, nullptr);
+  EXPECT_FALSE(no_phdr->phdr_address());
+  EXPECT_EQ(LoadBiasFromAuxv(Auxv({{AT_PHDR, 0x1234}, {AT_ENTRY, kBias + 0x1060}}), *no_phdr),
+            kBias);
+}
+
+TEST(LoadBiasFromAuxvTest, VectorsOfAnotherProgramOrWithoutEntry) {
+  auto pie = HandMadeElf(ET_DYN, 0x1060, 0x40);
+  ASSERT_NE(pie, nullptr);
+  constexpr uint64_t kBias = 0x7f00'0000'0000;
+  std::string error;
+  EXPECT_FALSE(LoadBiasFromAuxv(Auxv({{AT_PHDR, kBias + 0x40}}), *pie, &error));
+  EXPECT_NE(error.find("has no AT_ENTRY"), std::string::npos) << error;
+  EXPECT_FALSE(LoadBiasFromAuxv("", *pie, &error));
+  EXPECT_FALSE(LoadBiasFromAuxv(Auxv({{AT_ENTRY, kBias + 0x1234}}), *pie, &error));
+  EXPECT_NE(error.find("not page-aligned"), std::string::npos) << error;
+  EXPECT_FALSE(LoadBiasFromAuxv(Auxv({{AT_ENTRY, kBias + 0x1060}, {AT_PHDR, kBias + 0x1040}}), *pie,
+                                &error));
+  EXPECT_NE(error.find("AT_PHDR 0x7f0000001040 gives 0x7f0000001000"), std::string::npos) << error;
+  EXPECT_NE(error.find("describes another program"), std::string::npos) << error;
+}
+
+TEST(LoadBiasFromAuxvTest, FixedAddressBinaryHasNoBias) {
+  auto fixed = HandMadeElf(ET_EXEC, 0x401020, 0x400040);
+  ASSERT_NE(fixed, nullptr);
+  EXPECT_FALSE(fixed->is_pie());
+  EXPECT_EQ(LoadBiasFromAuxv(Auxv({{AT_ENTRY, 0x401020}}), *fixed), 0u);
+  EXPECT_EQ(LoadBiasFromAuxv("", *fixed), 0u);
 }
 
 // ---- A real gdbserver ------------------------------------------------------------------------
@@ -662,6 +913,42 @@ TEST_F(GdbServerTest, UnmappedAddress) {
   // Still connected.
   result = source->Read(Address(0), buffer.data(), 8);
   EXPECT_TRUE(result.ok()) << result.error;
+}
+
+TEST_F(GdbServerTest, AuxvPlacesAGlobalOfThisPie) {
+  std::vector<std::string> sent;
+  GdbRemoteOptions options;
+  options.on_packet_sent = [&](std::string_view payload) { sent.emplace_back(payload); };
+  auto source = Connect(options);
+  ASSERT_NE(source, nullptr);
+  ASSERT_TRUE(source->supports_auxv());
+  std::string error;
+  std::optional<std::string> auxv = source->ReadAuxv(&error);
+  ASSERT_TRUE(auxv) << error;
+  // What the kernel gave the child (a fork of this process, so this program's vector).
+  std::ifstream file("/proc/" + std::to_string(child_) + "/auxv", std::ios::binary);
+  std::stringstream kernel;
+  kernel << file.rdbuf();
+  EXPECT_EQ(*auxv, kernel.str());
+
+  std::unique_ptr<ElfSymbols> self = ElfSymbols::Open("/proc/self/exe", &error);
+  ASSERT_NE(self, nullptr) << error;
+  ASSERT_TRUE(self->is_pie()) << "gdb_remote_source.cmake builds this test as a PIE";
+  std::optional<uint64_t> symbol = self->Find("vmpl_gdb_remote_test_global");
+  ASSERT_TRUE(symbol);
+  std::optional<uint64_t> bias = LoadBiasFromAuxv(*auxv, *self, &error);
+  ASSERT_TRUE(bias) << error;
+  EXPECT_NE(*bias, 0u);
+  const uint64_t address = *symbol + *bias;
+  EXPECT_EQ(address, reinterpret_cast<uintptr_t>(&vmpl_gdb_remote_test_global));
+  // And the child holds the global's value there.
+  uint64_t value = 0;
+  ReadResult result = source->Read(address, &value, sizeof(value));
+  EXPECT_TRUE(result.ok()) << result.error;
+  EXPECT_EQ(value, vmpl_gdb_remote_test_global);
+  for (const std::string& payload : sent) EXPECT_TRUE(IsReadOnly(payload)) << payload;
+  printf("gdbserver: PacketSize %zu, auxv of %zu bytes, load bias 0x%llx\n",
+         source->packet_size(), auxv->size(), static_cast<unsigned long long>(*bias));
 }
 
 TEST_F(GdbServerTest, Throughput) {

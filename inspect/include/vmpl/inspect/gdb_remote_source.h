@@ -2,10 +2,10 @@
 // process, QEMU's stub in front of a kernel), read over TCP with the GDB Remote Serial Protocol.
 //
 // Read-only by construction: the only packets this client ever sends are qSupported,
-// QStartNoAckMode, '?' and 'm addr,len' (SendPacket refuses anything else), so inspecting a
-// target cannot change its memory, registers, breakpoints or run state. Closing the connection
-// leaves the stub to do what it does on disconnect (gdbserver detaches from a process it
-// attached to).
+// QStartNoAckMode, '?', 'm addr,len' and 'qXfer:auxv:read::offset,len' (SendPacket refuses
+// anything else), so inspecting a target cannot change its memory, registers, breakpoints or run
+// state. Closing the connection leaves the stub to do what it does on disconnect (gdbserver
+// detaches from a process it attached to).
 //
 // A stub is untrusted: every wait has a deadline (connect timeout, per-packet timeout), every
 // reply is bounded by the negotiated packet size, and a stub that hangs up, sends garbage or bad
@@ -23,6 +23,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,12 +61,23 @@ class GdbRemoteSource : public MemorySource {
   std::vector<ReadResult> ReadMany(const std::vector<ReadRequest>& requests) override;
   std::string Describe() const override;
 
+  // The target's auxiliary vector: for a process under gdbserver, what /proc/PID/auxv holds
+  // (AT_ENTRY, AT_PHDR, ...: where the kernel loaded the program, so the load bias of a PIE; see
+  // LoadBiasFromAuxv in elf_symbols.h). Read with qXfer:auxv:read in chunks the packet size
+  // carries, at most 16 KiB in all. Nullopt and |error| if the stub did not announce
+  // qXfer:auxv:read+ (QEMU's system stub has no process and does not), answers with an error or
+  // a malformed reply, or sends too much. A malformed reply leaves the connection usable; a
+  // broken connection (broken()) fails this as it fails reads.
+  std::optional<std::string> ReadAuxv(std::string* error);
+
   // What the stub said about itself: PacketSize (bytes), whether acks are off, the reply to '?'
   // ("T05thread:..." or "S05": why the target is stopped), and the largest 'm' read used.
   size_t packet_size() const { return packet_size_; }
   bool no_ack_mode() const { return no_ack_mode_; }
   const std::string& stop_reply() const { return stop_reply_; }
   size_t max_read_size() const { return max_read_size_; }
+  // Whether qSupported announced qXfer:auxv:read+.
+  bool supports_auxv() const { return supports_auxv_; }
   // Why the connection was given up, or empty while it is usable.
   const std::string& broken() const { return broken_; }
 
@@ -97,6 +109,7 @@ class GdbRemoteSource : public MemorySource {
   size_t max_read_size_ = 0;
   size_t max_reply_ = 0;
   bool no_ack_mode_ = false;
+  bool supports_auxv_ = false;
   std::string stop_reply_;
 };
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <string.h>
 #include <vmpl/inspect/canary_scan.h>
+#include <vmpl/inspect/layout_file.h>
 
 #include <algorithm>
 #include <limits>
@@ -42,8 +43,6 @@ struct Candidate {
   uint64_t key;
 };
 
-bool IsNodeLink(uint64_t link) { return link != 0 && link % 8 == 0; }
-
 class Scanner {
  public:
   Scanner(MemorySource& memory, const DecodeLayout& layout, const ScanOptions& options,
@@ -77,30 +76,27 @@ class Scanner {
   }
 
  private:
+  bool IsNodeLink(uint64_t link) const { return link != 0 && link % ptr_ == 0; }
+
   void Problem(uint64_t address, std::string message) {
     out_.problems.push_back(SnapshotProblem{address, std::move(message)});
   }
 
   bool LayoutUsable() {
-    const uint64_t size = layout_.node_size;
-    const bool fits = size >= 32 && layout_.node_canary_offset + 4 <= size &&
-                      layout_.node_key_offset + 8 <= size &&
-                      layout_.node_parent_offset + 8 <= size &&
-                      layout_.node_left_offset + 8 <= size && layout_.node_right_offset + 8 <= size;
+    if (std::string problem = CheckLayout(layout_); !problem.empty()) {
+      Problem(0, "unusable layout: " + problem);
+      return false;
+    }
     if (layout_.node_canary == 0) {
       Problem(0, "the layout names no node canary: there is nothing to scan for");
       return false;
     }
-    if (!fits || size > (uint64_t{1} << 20)) {
-      Problem(0, fmt::format("the layout's node ({} bytes, canary at {}, key at {}) cannot be "
-                             "scanned for",
-                             size, layout_.node_canary_offset, layout_.node_key_offset));
-      return false;
-    }
+    const uint64_t size = layout_.node_size;
+    ptr_ = layout_.pointer_size;
     node_size_ = static_cast<size_t>(size);
-    overlap_ = (node_size_ + 7) & ~size_t{7};
+    overlap_ = (node_size_ + ptr_ - 1) & ~(ptr_ - 1);
     chunk_ = std::clamp<size_t>(options_.chunk_bytes, 2 * overlap_, kMaxChunk);
-    chunk_ = (chunk_ + 7) & ~size_t{7};
+    chunk_ = (chunk_ + ptr_ - 1) & ~(ptr_ - 1);
     max_nodes_ = std::min<size_t>(options_.max_nodes, kNone - 1);
     return true;
   }
@@ -211,8 +207,9 @@ class Scanner {
   // Takes the candidates of |data| (|size| bytes read at |base|) that start below |accept_end|.
   void ScanChunk(const uint8_t* data, size_t size, uint64_t base, uint64_t accept_end) {
     const uint32_t canary = layout_.node_canary;
-    const size_t first = static_cast<size_t>((8 - base % 8) % 8);
-    for (size_t offset = first; offset + node_size_ <= size; offset += 8) {
+    // Nodes are aligned like the pointers that link them.
+    const size_t first = static_cast<size_t>((ptr_ - base % ptr_) % ptr_);
+    for (size_t offset = first; offset + node_size_ <= size; offset += ptr_) {
       if (base + offset >= accept_end) {
         break;
       }
@@ -222,9 +219,9 @@ class Scanner {
         continue;
       }
       const uint8_t* node = data + offset;
-      Candidate c{base + offset, Load(node, node_size_, layout_.node_parent_offset, 8),
-                  Load(node, node_size_, layout_.node_left_offset, 8),
-                  Load(node, node_size_, layout_.node_right_offset, 8),
+      Candidate c{base + offset, Load(node, node_size_, layout_.node_parent_offset, ptr_),
+                  Load(node, node_size_, layout_.node_left_offset, ptr_),
+                  Load(node, node_size_, layout_.node_right_offset, ptr_),
                   Load(node, node_size_, layout_.node_key_offset, 8)};
       if (!Sane(c)) {
         continue;
@@ -250,10 +247,10 @@ class Scanner {
     }
     uint64_t sentinel = 0;
     for (uint64_t link : {c.parent, c.left, c.right}) {
-      if (link == 0 || link % 8 == 0) {
+      if (link == 0 || link % ptr_ == 0) {
         continue;
       }
-      if (link % 8 != 1 || (sentinel != 0 && sentinel != link)) {
+      if (link % ptr_ != 1 || (sentinel != 0 && sentinel != link)) {
         return false;
       }
       sentinel = link;
@@ -370,7 +367,7 @@ class Scanner {
         Problem(c.address, fmt::format("orphaned subtree: the parent links through node {:#x} "
                                        "({} nodes) run on for more than {} links (a cycle?)",
                                        c.address, size[i], kMaxChain));
-      } else if (c.parent % 8 == 1) {
+      } else if (c.parent % ptr_ == 1) {
         roots.push_back(static_cast<uint32_t>(i));
       } else if (size[i] == 1 && c.parent == 0 && c.left == 0 && c.right == 0) {
         out_.unattached_nodes++;
@@ -464,9 +461,9 @@ class Scanner {
       const uint8_t* data = object.data();
       const size_t size = object.size();
       if (Load(data, size, node + layout_.node_canary_offset, 4) != layout_.node_canary ||
-          Load(data, size, node + layout_.node_parent_offset, 8) != 0 ||
-          Load(data, size, node + layout_.node_left_offset, 8) != 0 ||
-          Load(data, size, node + layout_.node_right_offset, 8) != 0) {
+          Load(data, size, node + layout_.node_parent_offset, ptr_) != 0 ||
+          Load(data, size, node + layout_.node_left_offset, ptr_) != 0 ||
+          Load(data, size, node + layout_.node_right_offset, ptr_) != 0) {
         return false;
       }
     }
@@ -503,11 +500,12 @@ class Scanner {
       const uint8_t* data = headers[i].data();
       const uint64_t sentinel = (objects[i] + layout_.splice_middle_offset) | 1;
       bool own_sentinel = false;
-      for (size_t word = 0; word + 8 <= header_size; word += 8) {
-        own_sentinel |= Load(data, header_size, word, 8) == sentinel;
+      for (size_t word = 0; word + ptr_ <= header_size; word += ptr_) {
+        own_sentinel |= Load(data, header_size, word, ptr_) == sentinel;
       }
-      const bool empty = Load(data, header_size, layout_.tree_root_offset, 8) == 0 &&
-                         Load(data, header_size, layout_.tree_count_offset, 8) == 0;
+      const bool empty =
+          Load(data, header_size, layout_.tree_root_offset, ptr_) == 0 &&
+          Load(data, header_size, layout_.tree_count_offset, layout_.tree_count_size) == 0;
       const bool known =
           std::any_of(out_.lists.begin(), out_.lists.end(),
                       [&](const FoundList& list) { return list.address == objects[i]; });
@@ -522,6 +520,7 @@ class Scanner {
   const ScanOptions& options_;
   ScanResult& out_;
   size_t node_size_ = 0;
+  uint64_t ptr_ = 8;  // the target's pointer size: link width and node alignment
   size_t overlap_ = 0;
   size_t chunk_ = 0;
   size_t max_nodes_ = 0;

@@ -1,12 +1,14 @@
 // ElfCoreSource: a bounded parser of ELF64 little-endian core files and reads from their PT_LOAD
-// segments (see elf_core_source.h). The core is read with pread on demand, so a core of many
-// gigabytes costs only its headers and notes in memory.
+// segments (see elf_core_source.h). The core is mapped read-only and read with memcpy, or, where
+// it cannot be mapped, with pread on demand; either way a core of many gigabytes costs only its
+// headers and notes in memory.
 
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <vmpl/inspect/elf_core_source.h>
@@ -54,12 +56,16 @@ uint64_t AlignUp4(uint64_t value) { return (value + 3) & ~uint64_t{3}; }
 }  // namespace
 
 ElfCoreSource::~ElfCoreSource() {
+  if (mapping_ != nullptr) {
+    munmap(mapping_, static_cast<size_t>(file_size_));
+  }
   if (fd_ >= 0) {
     close(fd_);
   }
 }
 
-std::unique_ptr<ElfCoreSource> ElfCoreSource::Open(const std::string& path, std::string* error) {
+std::unique_ptr<ElfCoreSource> ElfCoreSource::Open(const std::string& path, std::string* error,
+                                                   Method method) {
   std::unique_ptr<ElfCoreSource> source(new ElfCoreSource());
   source->name_ = path;
   source->fd_ = open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -77,6 +83,18 @@ std::unique_ptr<ElfCoreSource> ElfCoreSource::Open(const std::string& path, std:
     return nullptr;
   }
   source->file_size_ = static_cast<uint64_t>(st.st_size);
+  // An empty file cannot be mapped; Parse turns it away with a clear message either way. A failed
+  // mapping (no address space, a file system without mmap) leaves the pread path.
+  if (method == Method::kMap && source->file_size_ > 0) {
+    void* mapping = mmap(nullptr, static_cast<size_t>(source->file_size_), PROT_READ, MAP_PRIVATE,
+                         source->fd_, 0);
+    if (mapping != MAP_FAILED) {
+      source->mapping_ = mapping;
+      source->data_ = static_cast<const uint8_t*>(mapping);
+      close(source->fd_);  // the mapping keeps the file
+      source->fd_ = -1;
+    }
+  }
   if (!source->Parse(error)) {
     return nullptr;
   }
@@ -89,6 +107,7 @@ std::unique_ptr<ElfCoreSource> ElfCoreSource::FromMemory(std::string bytes, cons
   source->name_ = name;
   source->memory_ = std::move(bytes);
   source->file_size_ = source->memory_.size();
+  source->data_ = reinterpret_cast<const uint8_t*>(source->memory_.data());
   if (!source->Parse(error)) {
     return nullptr;
   }
@@ -100,8 +119,8 @@ size_t ElfCoreSource::ReadFile(uint64_t offset, void* buffer, size_t size) {
     return 0;
   }
   size = static_cast<size_t>(std::min<uint64_t>(size, file_size_ - offset));
-  if (fd_ < 0) {
-    memcpy(buffer, memory_.data() + offset, size);
+  if (data_ != nullptr) {
+    memcpy(buffer, data_ + offset, size);
     return size;
   }
   size_t done = 0;
@@ -362,9 +381,45 @@ void ElfCoreSource::ParseFileNote(const uint8_t* desc, uint64_t size) {
   }
 }
 
+const CoreSegment* ElfCoreSource::FindSegment(uint64_t address) {
+  if (last_segment_ < segments_.size()) {
+    const CoreSegment& last = segments_[last_segment_];
+    if (address >= last.vaddr && address - last.vaddr < last.memsz) {
+      return &last;
+    }
+  }
+  // The last segment starting at or below |address|; segments do not overlap.
+  auto it = std::upper_bound(
+      segments_.begin(), segments_.end(), address,
+      [](uint64_t value, const CoreSegment& segment) { return value < segment.vaddr; });
+  if (it == segments_.begin() || address - std::prev(it)->vaddr >= std::prev(it)->memsz) {
+    return nullptr;
+  }
+  last_segment_ = static_cast<size_t>(std::prev(it) - segments_.begin());
+  return &*std::prev(it);
+}
+
 ReadResult ElfCoreSource::Read(uint64_t address, void* buffer, size_t size) {
   ReadResult result;
   uint8_t* out = static_cast<uint8_t*>(buffer);
+  // The decoder's case, a node inside the dumped part of one segment whose bytes are in memory:
+  // one copy. No overflow below: offset + filesz was checked in Parse and the range lies within
+  // filesz.
+  if (data_ != nullptr && size > 0) {
+    const CoreSegment* segment = FindSegment(address);
+    if (segment != nullptr && !segment->corrupt_offset) {
+      const uint64_t in_segment = address - segment->vaddr;
+      if (in_segment < segment->filesz && size <= segment->filesz - in_segment &&
+          segment->offset + in_segment + size <= file_size_) {
+        memcpy(out, data_ + segment->offset + in_segment, size);
+        ++target_reads_;
+        bytes_read_ += size;
+        result.bytes = size;
+        return result;
+      }
+    }
+  }
+  // Everything else, piece by piece: across segments, into zero tails, gaps and missing data.
   memset(out, 0, size);
   while (result.bytes < size) {
     const uint64_t cursor = address + result.bytes;
@@ -372,15 +427,12 @@ ReadResult ElfCoreSource::Read(uint64_t address, void* buffer, size_t size) {
       result.error = fmt::format("0x{:x}: the range wraps around the address space", address);
       break;
     }
-    // The last segment starting at or below |cursor|; segments do not overlap.
-    auto it = std::upper_bound(
-        segments_.begin(), segments_.end(), cursor,
-        [](uint64_t value, const CoreSegment& segment) { return value < segment.vaddr; });
-    if (it == segments_.begin() || cursor - std::prev(it)->vaddr >= std::prev(it)->memsz) {
+    const CoreSegment* found = FindSegment(cursor);
+    if (found == nullptr) {
       result.error = fmt::format("0x{:x}: not mapped in the core", cursor);
       break;
     }
-    const CoreSegment& segment = *std::prev(it);
+    const CoreSegment& segment = *found;
     const uint64_t in_segment = cursor - segment.vaddr;
     const uint64_t want = std::min<uint64_t>(size - result.bytes, segment.memsz - in_segment);
     if (in_segment >= segment.filesz) {

@@ -55,7 +55,8 @@ Canonical FromSelfSnapshot(const nlohmann::json& j) {
   for (const auto& list : j["lists"]) {
     std::string text = list["name"].get<std::string>() + "|" + std::to_string(list["skew"].get<uint64_t>());
     for (const auto& node : list["nodes"]) {
-      text += "|" + std::to_string(node["key"].get<uint64_t>()) + ":";
+      // append(), not "|" + ...: GCC 12's -Wrestrict misfires on the latter at -O3.
+      text.append("|").append(std::to_string(node["key"].get<uint64_t>())).append(":");
       for (const auto& raw : node["slots"]) {
         text += std::to_string(raw.get<uint64_t>()) + ",";
       }
@@ -75,7 +76,8 @@ Canonical FromInspect(const nlohmann::json& j) {
         slots[slot["index"].get<size_t>()] =
             std::stoull(slot["raw"].get<std::string>(), nullptr, 16);
       }
-      text += "|" + std::to_string(node["key"].get<uint64_t>()) + ":";
+      // append(), not "|" + ...: GCC 12's -Wrestrict misfires on the latter at -O3.
+      text.append("|").append(std::to_string(node["key"].get<uint64_t>())).append(":");
       for (uint64_t raw : slots) {
         text += std::to_string(raw) + ",";
       }

@@ -8,6 +8,7 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 
 #include "layouts/alt_target_process.h"
@@ -65,6 +66,19 @@ TEST(LayoutCliTest, AnotherLayoutReadsATargetBuiltWithIt) {
     }
     EXPECT_EQ(list["nodes"][i]["slots"].size(), non_empty);
   }
+
+  // Without an address: the scan finds both lists by their canaries, laid out as the file says.
+  result = RunVmpl("inspect --pid " + std::to_string(report["pid"].get<int>()) +
+                   " --scan --layout " + alt + " --json");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const nlohmann::json scanned = nlohmann::json::parse(result.out);
+  std::set<uint64_t> found;
+  for (const auto& list : scanned["lists"]) {
+    found.insert(std::stoull(list["address"].get<std::string>(), nullptr, 16));
+  }
+  EXPECT_EQ(found, (std::set<uint64_t>{report["list"]["address"].get<uint64_t>(),
+                                       report["splice"]["address"].get<uint64_t>()}))
+      << result.out;
 
   result = RunVmpl("check " + where + " --layout " + alt);
   EXPECT_EQ(result.exit_code, 0) << result.out << result.err;

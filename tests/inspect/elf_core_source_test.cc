@@ -7,6 +7,11 @@
 // damaged in the ways a reader meets: cut at several points, a program header pointing past the
 // end, absurd counts, files that are not cores. Small hand-made cores cover the edges gcore does
 // not produce on demand (zero tails past filesz, reads across segments, a broken NT_FILE).
+//
+// Open reads a core through a mapping of the file, or with pread (Method::kPread, or when mapping
+// fails); FromMemory reads bytes it holds. The reads must not depend on which: the real core is
+// read both ways and compared, and the hand-made cores run through all three. Reads remember the
+// segment they last hit, so some tests hop between segments to catch a stale one.
 
 #include <elf.h>
 #include <fcntl.h>
@@ -192,9 +197,10 @@ class GcoreTest : public testing::Test {
     ASSERT_NE(core_path_, nullptr) << "no core: see the first failure";
   }
 
-  static std::unique_ptr<ElfCoreSource> OpenCore() {
+  static std::unique_ptr<ElfCoreSource> OpenCore(
+      ElfCoreSource::Method method = ElfCoreSource::Method::kMap) {
     std::string error;
-    std::unique_ptr<ElfCoreSource> core = ElfCoreSource::Open(*core_path_, &error);
+    std::unique_ptr<ElfCoreSource> core = ElfCoreSource::Open(*core_path_, &error, method);
     EXPECT_NE(core, nullptr) << error;
     return core;
   }
@@ -255,6 +261,34 @@ TEST_F(GcoreTest, ReadsTheChildsBytes) {
   EXPECT_EQ(a[0], GlobalByte(4095));
   EXPECT_EQ(a[16], GlobalByte(4095 + 16));
   EXPECT_EQ(b[32], MappingByte(3 * 4096 - 5 + 32));
+}
+
+TEST_F(GcoreTest, MappedAndPreadReadsAgree) {
+  std::unique_ptr<ElfCoreSource> mapped = OpenCore(ElfCoreSource::Method::kMap);
+  std::unique_ptr<ElfCoreSource> pread = OpenCore(ElfCoreSource::Method::kPread);
+  ASSERT_NE(mapped, nullptr);
+  ASSERT_NE(pread, nullptr);
+  EXPECT_TRUE(mapped->in_memory()) << "Open did not map the core";
+  EXPECT_FALSE(pread->in_memory());
+  ASSERT_EQ(mapped->segments().size(), pread->segments().size());
+  EXPECT_EQ(mapped->problem(), pread->problem());
+
+  // Every segment: its first bytes, then across its end into whatever follows (the next segment,
+  // a gap, or a zero tail), hopping from segment to segment as a walk of scattered nodes does.
+  std::vector<uint8_t> a(2 * 176);
+  std::vector<uint8_t> b(2 * 176);
+  for (const CoreSegment& segment : mapped->segments()) {
+    for (const uint64_t address : {segment.vaddr, segment.vaddr + segment.memsz - 176}) {
+      const ReadResult from_map = mapped->Read(address, a.data(), a.size());
+      const ReadResult from_pread = pread->Read(address, b.data(), b.size());
+      EXPECT_EQ(from_map.bytes, from_pread.bytes) << fmt::format("at 0x{:x}", address);
+      EXPECT_EQ(from_map.error, from_pread.error);
+      EXPECT_EQ(a, b) << fmt::format("at 0x{:x}", address);
+    }
+  }
+  std::vector<uint8_t> global(sizeof(vmpl_core_test_global));
+  ASSERT_TRUE(pread->Read(addresses_->global, global.data(), global.size()).ok());
+  EXPECT_EQ(global[4096], GlobalByte(4096));
 }
 
 TEST_F(GcoreTest, ReadsOfUnmappedMemoryFailWithTheAddress) {
@@ -332,20 +366,32 @@ TEST_F(GcoreTest, TruncatedCoresKeepWhatIsThere) {
   EXPECT_THAT(error, HasSubstr("runs past the end of the file (179 bytes)"));
 
   // Cut in the middle of the global: its first 100 bytes are there, then the core ends. Written
-  // to a file, so that the pread path sees the short file too.
+  // to a file, so that the mapped and the pread paths see the short file too.
   const std::string cut_path = *dir_ + "/cut-core";
   WriteWholeFile(cut_path, bytes.substr(0, global_offset + 100));
-  std::unique_ptr<ElfCoreSource> cut = ElfCoreSource::Open(cut_path, &error);
-  ASSERT_NE(cut, nullptr) << error;
-  EXPECT_THAT(cut->problem(), HasSubstr("truncated core: the file has "));
   std::vector<uint8_t> global(sizeof(vmpl_core_test_global), 0xee);
-  ReadResult result = cut->Read(addresses_->global, global.data(), global.size());
-  EXPECT_EQ(result.bytes, 100u);
-  EXPECT_EQ(result.error,
-            fmt::format("0x{:x}: beyond the end of the truncated core", addresses_->global + 100));
-  EXPECT_EQ(global[99], GlobalByte(99));
-  EXPECT_EQ(global[100], 0);
-  EXPECT_EQ(global.back(), 0);
+  ReadResult result;
+  for (const ElfCoreSource::Method method :
+       {ElfCoreSource::Method::kMap, ElfCoreSource::Method::kPread}) {
+    SCOPED_TRACE(method == ElfCoreSource::Method::kMap ? "mapped" : "pread");
+    std::unique_ptr<ElfCoreSource> cut = ElfCoreSource::Open(cut_path, &error, method);
+    ASSERT_NE(cut, nullptr) << error;
+    EXPECT_EQ(cut->in_memory(), method == ElfCoreSource::Method::kMap);
+    EXPECT_THAT(cut->problem(), HasSubstr("truncated core: the file has "));
+    // The first bytes alone are whole (the fast path of a mapped core); then past the cut.
+    uint8_t head[64];
+    result = cut->Read(addresses_->global, head, sizeof(head));
+    EXPECT_TRUE(result.ok()) << result.error;
+    EXPECT_EQ(head[63], GlobalByte(63));
+    std::fill(global.begin(), global.end(), 0xee);
+    result = cut->Read(addresses_->global, global.data(), global.size());
+    EXPECT_EQ(result.bytes, 100u);
+    EXPECT_EQ(result.error, fmt::format("0x{:x}: beyond the end of the truncated core",
+                                        addresses_->global + 100));
+    EXPECT_EQ(global[99], GlobalByte(99));
+    EXPECT_EQ(global[100], 0);
+    EXPECT_EQ(global.back(), 0);
+  }
 
   // Cut anywhere: never a crash, and a read either works or says why.
   for (size_t length = 0; length <= bytes.size(); length += bytes.size() / 23 + 1) {
@@ -626,6 +672,179 @@ TEST(HandMadeCoreTest, OverlappingAndOversizedSegments) {
   EXPECT_EQ(std::string(buffer, 2), "cd");
   EXPECT_EQ(result.error, "0x3002: not mapped in the core");
 }
+
+// The same hand-made core read from memory, from a mapped file and with pread.
+enum class Holder { kMemory, kMappedFile, kPreadFile };
+
+std::string HolderName(const testing::TestParamInfo<Holder>& info) {
+  switch (info.param) {
+    case Holder::kMemory:
+      return "Memory";
+    case Holder::kMappedFile:
+      return "MappedFile";
+    case Holder::kPreadFile:
+      return "PreadFile";
+  }
+  return "Unknown";
+}
+
+class HandMadeCoreHolderTest : public testing::TestWithParam<Holder> {
+ protected:
+  void TearDown() override {
+    if (!path_.empty()) {
+      unlink(path_.c_str());
+    }
+  }
+
+  // |bytes| as a core source the way the parameter says.
+  std::unique_ptr<ElfCoreSource> Load(const std::string& bytes) {
+    std::string error;
+    std::unique_ptr<ElfCoreSource> core;
+    if (GetParam() == Holder::kMemory) {
+      core = ElfCoreSource::FromMemory(bytes, "hand", &error);
+    } else {
+      if (path_.empty()) {
+        std::string name = std::filesystem::temp_directory_path().string() + "/vmpl_core.XXXXXX";
+        const int fd = mkstemp(name.data());
+        EXPECT_GE(fd, 0);
+        close(fd);
+        path_ = name;
+      }
+      WriteWholeFile(path_, bytes);
+      core = ElfCoreSource::Open(path_, &error,
+                                 GetParam() == Holder::kMappedFile ? ElfCoreSource::Method::kMap
+                                                                   : ElfCoreSource::Method::kPread);
+    }
+    EXPECT_NE(core, nullptr) << error;
+    if (core != nullptr) {
+      EXPECT_EQ(core->in_memory(), GetParam() != Holder::kPreadFile);
+    }
+    return core;
+  }
+
+  std::string path_;
+};
+
+// Three segments in a row, each 0x100 bytes of which the first 0x80 are in the file, with contents
+// that differ at every offset, then a gap, then one more: enough to catch a read served from the
+// wrong segment.
+std::string SegmentBytes(char first, size_t size) {
+  std::string bytes(size, '\0');
+  for (size_t i = 0; i < size; ++i) {
+    bytes[i] = static_cast<char>(first + static_cast<char>(i % 61));
+  }
+  return bytes;
+}
+
+std::string ThreeAdjacentSegmentsAndOneApart() {
+  return BuildCore({{0x10000, 0x100, SegmentBytes('A', 0x80)},
+                    {0x10100, 0x100, SegmentBytes('a', 0x80)},
+                    {0x10200, 0x100, SegmentBytes('0', 0x80)},
+                    {0x20000, 0x100, SegmentBytes('!', 0x100)}},
+                   "");
+}
+
+TEST_P(HandMadeCoreHolderTest, ReadsSpanningSegmentBoundaries) {
+  std::unique_ptr<ElfCoreSource> core = Load(ThreeAdjacentSegmentsAndOneApart());
+  ASSERT_NE(core, nullptr);
+  ASSERT_EQ(core->segments().size(), 4u);
+
+  // From the dumped end of the first segment through its zero tail, all of the second and into
+  // the third.
+  std::string buffer(0x200, 'X');
+  ReadResult result = core->Read(0x10070, buffer.data(), buffer.size());
+  ASSERT_TRUE(result.ok()) << result.error;
+  EXPECT_EQ(result.bytes, buffer.size());
+  const std::string expected = SegmentBytes('A', 0x80).substr(0x70) + std::string(0x80, '\0') +
+                               SegmentBytes('a', 0x80) + std::string(0x80, '\0') +
+                               SegmentBytes('0', 0x80).substr(0, 0x70);
+  EXPECT_EQ(buffer, expected);
+
+  // A read ending exactly at a segment's dumped end, and one ending exactly at the segment's end.
+  buffer.assign(0x10, 'X');
+  EXPECT_TRUE(core->Read(0x10170, buffer.data(), buffer.size()).ok());
+  EXPECT_EQ(buffer, SegmentBytes('a', 0x80).substr(0x70));
+  EXPECT_TRUE(core->Read(0x101f0, buffer.data(), buffer.size()).ok());
+  EXPECT_EQ(buffer, std::string(0x10, '\0'));
+
+  // Off the end of the third segment into the gap: the prefix, then the address of the gap.
+  buffer.assign(0x20, 'X');
+  result = core->Read(0x102f0, buffer.data(), buffer.size());
+  EXPECT_EQ(result.bytes, 0x10u);
+  EXPECT_EQ(result.error, "0x10300: not mapped in the core");
+  EXPECT_EQ(buffer, std::string(0x20, '\0'));
+
+  // Into the segment apart from the gap before it: nothing read, the rest zeroed.
+  buffer.assign(0x20, 'X');
+  result = core->Read(0x1fff0, buffer.data(), buffer.size());
+  EXPECT_EQ(result.bytes, 0u);
+  EXPECT_EQ(result.error, "0x1fff0: not mapped in the core");
+  EXPECT_EQ(buffer, std::string(0x20, '\0'));
+}
+
+TEST_P(HandMadeCoreHolderTest, RememberedSegmentIsNeverStale) {
+  std::unique_ptr<ElfCoreSource> core = Load(ThreeAdjacentSegmentsAndOneApart());
+  ASSERT_NE(core, nullptr);
+  // The same offset in each segment, in an order that leaves every segment remembered before a
+  // read of each of the others, of the gaps around it and of the space below and above all.
+  const std::vector<std::pair<uint64_t, std::string>> segments = {
+      {0x10000, SegmentBytes('A', 0x80)},
+      {0x10100, SegmentBytes('a', 0x80)},
+      {0x10200, SegmentBytes('0', 0x80)},
+      {0x20000, SegmentBytes('!', 0x100)}};
+  std::string buffer;
+  for (size_t round = 0; round < 2; ++round) {
+    for (size_t i = 0; i < segments.size(); ++i) {
+      for (size_t j = 0; j < segments.size(); ++j) {
+        SCOPED_TRACE(fmt::format("round {}, segment {} after segment {}", round, j, i));
+        buffer.assign(0x20, 'X');
+        ASSERT_TRUE(core->Read(segments[i].first + 0x10, buffer.data(), buffer.size()).ok());
+        EXPECT_EQ(buffer, segments[i].second.substr(0x10, 0x20));
+        buffer.assign(0x20, 'X');
+        ASSERT_TRUE(core->Read(segments[j].first + 0x30, buffer.data(), buffer.size()).ok());
+        EXPECT_EQ(buffer, segments[j].second.substr(0x30, 0x20));
+        // Just past the remembered segment, and just before the first one.
+        buffer.assign(8, 'X');
+        const uint64_t past = j < 2 ? 0 : (j == 2 ? 0x10300 : 0x20100);
+        if (past != 0) {
+          EXPECT_EQ(core->Read(past, buffer.data(), buffer.size()).error,
+                    fmt::format("0x{:x}: not mapped in the core", past));
+        }
+        EXPECT_EQ(core->Read(0xfff8, buffer.data(), buffer.size()).error,
+                  "0xfff8: not mapped in the core");
+        EXPECT_EQ(buffer, std::string(8, '\0'));
+      }
+    }
+  }
+}
+
+TEST_P(HandMadeCoreHolderTest, CoreCutInsideADumpedSegment) {
+  // The fourth segment's data is cut after 0x40 of its 0x100 bytes.
+  std::string bytes = ThreeAdjacentSegmentsAndOneApart();
+  bytes.resize(bytes.size() - 0xc0);
+  std::unique_ptr<ElfCoreSource> core = Load(bytes);
+  ASSERT_NE(core, nullptr);
+  EXPECT_THAT(core->problem(), HasSubstr("truncated core"));
+  std::string buffer(0x40, 'X');
+  ASSERT_TRUE(core->Read(0x20000, buffer.data(), buffer.size()).ok());
+  EXPECT_EQ(buffer, SegmentBytes('!', 0x40));
+  buffer.assign(0x20, 'X');
+  ReadResult result = core->Read(0x20030, buffer.data(), buffer.size());
+  EXPECT_EQ(result.bytes, 0x10u);
+  EXPECT_EQ(result.error, "0x20040: beyond the end of the truncated core");
+  EXPECT_EQ(buffer, SegmentBytes('!', 0x40).substr(0x30) + std::string(0x10, '\0'));
+  // Wholly past the cut.
+  result = core->Read(0x200f0, buffer.data(), 0x10);
+  EXPECT_EQ(result.bytes, 0u);
+  EXPECT_EQ(result.error, "0x200f0: beyond the end of the truncated core");
+  // The other segments are whole.
+  EXPECT_TRUE(core->Read(0x10100, buffer.data(), buffer.size()).ok());
+  EXPECT_EQ(buffer, SegmentBytes('a', 0x20));
+}
+
+INSTANTIATE_TEST_SUITE_P(AllHolders, HandMadeCoreHolderTest,
+                         testing::Values(Holder::kMemory, Holder::kMappedFile, Holder::kPreadFile),
+                         HolderName);
 
 }  // namespace
 }  // namespace vmpl::inspect

@@ -12,6 +12,21 @@
 // A core that ends early (a dump cut short by a full disk) is still opened: what is in the file
 // can be read, problem() says what is missing, and reads of the missing part fail with
 // "0x...: beyond the end of the truncated core". The file is opened read-only and never written.
+//
+// How reads reach the file. The decoder reads one tree node (176 bytes) per call, millions of
+// them for a large list, so a system call per read would be the whole cost (pread manages one to
+// two million a second, a mapping a hundred million: bench/decode_bench.cc). Open therefore maps
+// the file read-only (PROT_READ, MAP_PRIVATE) and a read is a segment lookup and a memcpy; the
+// segment of the previous read is tried first, because a walk stays in one heap segment for long
+// stretches. The mapping costs address space, not memory: the
+// kernel pages the file in as it is touched, so a core of many gigabytes is fine. Where the file
+// cannot be mapped, reads fall back to pread, with the same results, only slower.
+//
+// A mapped core must not be truncated while it is open: a read of a page that is no longer in the
+// file raises SIGBUS (gdb, which also maps cores, has the same rule). Cores that were already cut
+// short when opened are safe: reads stop at the size the file had then.
+//
+// One source per thread: reads update the cached segment and the read counters.
 
 #ifndef VMPL_INSPECT_ELF_CORE_SOURCE_H_
 #define VMPL_INSPECT_ELF_CORE_SOURCE_H_
@@ -50,9 +65,14 @@ struct CoreMapping {
 
 class ElfCoreSource : public MemorySource {
  public:
+  // How Open reads the file. kMap maps it and falls back to pread if mapping fails; kPread never
+  // maps (tests and benchmarks use it to exercise and compare the two paths).
+  enum class Method { kMap, kPread };
+
   // Opens the core at |path|. On failure returns null and sets |*error| to why, naming the file
   // and what in it was wrong.
-  static std::unique_ptr<ElfCoreSource> Open(const std::string& path, std::string* error);
+  static std::unique_ptr<ElfCoreSource> Open(const std::string& path, std::string* error,
+                                             Method method = Method::kMap);
 
   // The same from bytes in memory (fuzzing, hand-made cores in tests); |name| is used in
   // messages.
@@ -76,6 +96,9 @@ class ElfCoreSource : public MemorySource {
   // NT_PRSTATUS notes: one per thread of the process.
   size_t thread_count() const { return thread_count_; }
   uint64_t file_size() const { return file_size_; }
+  // Whether reads copy from the file's bytes in our memory (a mapping, or FromMemory's bytes)
+  // rather than calling pread.
+  bool in_memory() const { return data_ != nullptr; }
   // Empty if the core is whole; otherwise what is damaged or missing (truncation, segments or
   // notes that were skipped), one problem per line.
   const std::string& problem() const { return problem_; }
@@ -89,12 +112,17 @@ class ElfCoreSource : public MemorySource {
   void AddProblem(const std::string& text);
   // Copies up to |size| bytes at |offset| of the file; returns how many it got.
   size_t ReadFile(uint64_t offset, void* buffer, size_t size);
+  // The segment holding |address|, or null; tries the segment of the previous call first.
+  const CoreSegment* FindSegment(uint64_t address);
 
   std::string name_;
-  int fd_ = -1;          // the open core, or -1 when it lives in |memory_|
-  std::string memory_;
+  int fd_ = -1;                    // the open core when reads use pread, else -1
+  void* mapping_ = nullptr;        // the whole file mapped read-only, or null
+  std::string memory_;             // FromMemory's bytes
+  const uint8_t* data_ = nullptr;  // |mapping_| or |memory_|'s bytes; null when reads use pread
   uint64_t file_size_ = 0;
   std::vector<CoreSegment> segments_;
+  size_t last_segment_ = 0;  // index in |segments_| of the previous FindSegment hit
   std::vector<CoreMapping> mapped_files_;
   size_t thread_count_ = 0;
   std::string problem_;

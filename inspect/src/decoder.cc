@@ -83,28 +83,46 @@ DecodeLayout BuiltinDecodeLayout() {
 
 namespace {
 
-// An object copied out of the target; fields are read with bounds checks (a layout from a file
-// may name offsets past the object's size).
-class Bytes {
+// The fields of an object copied out of the target, read with bounds checks (a layout from a
+// file may name offsets past the object's size: such a field reads as 0).
+class Fields {
  public:
-  explicit Bytes(size_t size) : data_(size) {}
-  uint8_t* data() { return data_.data(); }
-  size_t size() const { return data_.size(); }
+  Fields() = default;
+  Fields(const uint8_t* data, size_t size) : data_(data), size_(size) {}
   uint64_t U64(uint64_t offset) const { return Load(offset, 8); }
   // An unsigned field of |size| bytes (a pointer, a count), little-endian.
   uint64_t Word(uint64_t offset, uint64_t size) const { return Load(offset, size); }
   uint32_t U32(uint64_t offset) const { return static_cast<uint32_t>(Load(offset, 4)); }
   uint8_t U8(uint64_t offset) const { return static_cast<uint8_t>(Load(offset, 1)); }
 
+ protected:
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+
  private:
   uint64_t Load(uint64_t offset, uint64_t n) const {
     uint64_t value = 0;
-    if (n <= 8 && offset <= data_.size() && n <= data_.size() - offset) {
-      memcpy(&value, data_.data() + offset, n);
+    if (n <= 8 && offset <= size_ && n <= size_ - offset) {
+      memcpy(&value, data_ + offset, n);
     }
     return value;
   }
-  std::vector<uint8_t> data_;
+};
+
+// One object copied out of the target, in a buffer of its own.
+class Bytes : public Fields {
+ public:
+  explicit Bytes(size_t size) : storage_(size) {
+    data_ = storage_.data();
+    size_ = size;
+  }
+  Bytes(const Bytes&) = delete;
+  Bytes& operator=(const Bytes&) = delete;
+  uint8_t* data() { return storage_.data(); }
+  size_t size() const { return size_; }
+
+ private:
+  std::vector<uint8_t> storage_;
 };
 
 class Decoder {
@@ -150,7 +168,7 @@ class Decoder {
     return true;
   }
 
-  SnapshotNode NodeFrom(uint64_t address, const Bytes& bytes) {
+  SnapshotNode NodeFrom(uint64_t address, const Fields& bytes) {
     SnapshotNode node;
     node.address = address;
     node.key = bytes.U64(layout_.node_key_offset);
@@ -165,7 +183,10 @@ class Decoder {
     return node;
   }
 
-  // In-order walk of the WAVL tree whose header is at |tree|, bounded and cycle-safe.
+  // Reads the WAVL tree whose header is at |tree| into out_.nodes, in key order. Bounded and
+  // cycle-safe. The tree is read a level at a time, each level in batches of one ReadMany, so a
+  // source turns a level into one system call (process_vm_readv) or a few large packets (a stub
+  // coalesces nearby nodes); then an in-order pass over what was read gives the key order.
   void WalkTree(uint64_t tree) {
     Bytes header(layout_.tree_size);
     if (!ReadObject(tree, header, "tree header")) {
@@ -181,83 +202,159 @@ class Decoder {
                                 "limit",
                                 tree, count, options_.max_nodes));
     }
-    auto is_child = [&](uint64_t p) { return p != 0 && p != sentinel; };
-    const uint64_t span = layout_.fanout * layout_.page_size;
-
-    std::unordered_set<uint64_t> visited;
-    std::vector<std::pair<uint64_t, Bytes>> stack;
-    uint64_t cur = root;
-    uint64_t expected_parent = sentinel;
-    uint64_t link_at = tree + layout_.tree_root_offset;  // where |cur| was read from
-    bool have_key = false;
-    uint64_t last_key = 0;
-    for (;;) {
-      while (is_child(cur)) {
-        if (cur % layout_.pointer_size != 0) {
-          Problem(link_at, fmt::format("pointer {:#x} at {:#x} is misaligned{}", cur, link_at,
-                                       (cur & 1) ? " (a sentinel of another tree?)" : ""));
-          out_.complete = false;
-          break;
-        }
-        if (!visited.insert(cur).second) {
-          Problem(cur, fmt::format("cycle: node {:#x} is reached again through {:#x}", cur,
-                                   link_at));
-          out_.complete = false;
-          return;
-        }
-        if (visited.size() > options_.max_nodes) {
-          Problem(cur, fmt::format("more than {} nodes: walk stopped", options_.max_nodes));
-          out_.complete = false;
-          return;
-        }
-        Bytes node(layout_.node_size);
-        if (!ReadObject(cur, node, "node")) {
-          out_.complete = false;
-          break;
-        }
-        const uint64_t parent = Pointer(node, layout_.node_parent_offset);
-        if (parent != expected_parent) {
-          Problem(cur, fmt::format("node {:#x}: parent link {:#x}, expected {:#x}", cur, parent,
-                                   expected_parent));
-        }
-        const uint64_t left = Pointer(node, layout_.node_left_offset);
-        stack.emplace_back(cur, std::move(node));
-        expected_parent = cur;
-        link_at = cur + layout_.node_left_offset;
-        cur = left;
-      }
-      if (stack.empty()) {
-        break;
-      }
-      auto [address, bytes] = std::move(stack.back());
-      stack.pop_back();
-      SnapshotNode node = NodeFrom(address, bytes);
-      if (span != 0 && node.key % span != 0) {
-        Problem(address, fmt::format("node {:#x}: key {:#x} is not a multiple of {:#x}", address,
-                                     node.key, span));
-      }
-      if (layout_.max_size != 0 && node.key >= layout_.max_size + span) {
-        Problem(address, fmt::format("node {:#x}: key {:#x} is out of range", address, node.key));
-      }
-      if (have_key && node.key <= last_key) {
-        Problem(address, fmt::format("node {:#x}: key {:#x} is not above the previous key {:#x}",
-                                     address, node.key, last_key));
-      }
-      have_key = true;
-      last_key = node.key;
-      out_.nodes.push_back(node);
-      cur = Pointer(bytes, layout_.node_right_offset);
-      expected_parent = address;
-      link_at = address + layout_.node_right_offset;
-    }
-    if (out_.complete && visited.size() != count) {
+    std::vector<ReadNode> nodes;
+    const int32_t top = ReadLevels(root, sentinel, tree + layout_.tree_root_offset, nodes);
+    EmitInOrder(top, nodes);
+    if (out_.complete && nodes.size() != count) {
       Problem(tree, fmt::format("tree {:#x}: count says {} nodes, the walk found {}", tree, count,
-                                visited.size()));
+                                nodes.size()));
     }
   }
 
  private:
-  uint64_t Pointer(const Bytes& bytes, uint64_t offset) const {
+  // A node the walk read, and the children it was the first to reach (indexes into the walk's
+  // vector; -1 for none). A node is reached once, so these links always form a tree, whatever
+  // the target's links say.
+  struct ReadNode {
+    SnapshotNode node;
+    int32_t left = -1;
+    int32_t right = -1;
+  };
+  // A link still to follow: where it points, where it was read, and who holds it.
+  struct Link {
+    uint64_t to;
+    uint64_t at;
+    uint64_t expected_parent;
+    int32_t parent;  // index of the node holding the link, -1 for the tree header
+    bool left;
+  };
+  // Nodes read in one ReadMany: enough to make system calls and packets few, little enough that
+  // the buffer stays small (a level of a million-node tree is half a million nodes).
+  static constexpr size_t kBatch = 4096;
+
+  // Breadth-first read of the tree from |root|; returns the root's index in |nodes| (-1 if it
+  // could not be read).
+  int32_t ReadLevels(uint64_t root, uint64_t sentinel, uint64_t root_at,
+                     std::vector<ReadNode>& nodes) {
+    auto is_child = [&](uint64_t p) { return p != 0 && p != sentinel; };
+    int32_t top = -1;
+    std::unordered_set<uint64_t> visited;
+    std::vector<Link> level;
+    if (is_child(root)) {
+      level.push_back(Link{root, root_at, sentinel, -1, false});
+    }
+    std::vector<Link> next;
+    std::vector<Link> batch;
+    std::vector<uint8_t> buffer;
+    std::vector<ReadRequest> requests;
+    while (!level.empty()) {
+      next.clear();
+      for (size_t first = 0; first < level.size(); first += kBatch) {
+        // Admit the links worth following: aligned, not seen before, within the limit.
+        batch.clear();
+        for (size_t i = first; i < level.size() && i < first + kBatch; i++) {
+          const Link& link = level[i];
+          if (link.to % layout_.pointer_size != 0) {
+            Problem(link.at, fmt::format("pointer {:#x} at {:#x} is misaligned{}", link.to,
+                                         link.at,
+                                         (link.to & 1) ? " (a sentinel of another tree?)" : ""));
+            out_.complete = false;
+          } else if (!visited.insert(link.to).second) {
+            Problem(link.to, fmt::format("cycle: node {:#x} is reached again through {:#x}",
+                                         link.to, link.at));
+            out_.complete = false;
+          } else if (visited.size() > options_.max_nodes) {
+            Problem(link.to, fmt::format("more than {} nodes: walk stopped", options_.max_nodes));
+            out_.complete = false;
+            return top;
+          } else {
+            batch.push_back(link);
+          }
+        }
+        buffer.assign(batch.size() * layout_.node_size, 0);
+        requests.clear();
+        for (size_t i = 0; i < batch.size(); i++) {
+          requests.push_back(
+              ReadRequest{batch[i].to, buffer.data() + i * layout_.node_size, layout_.node_size});
+        }
+        const std::vector<ReadResult> results = memory_.ReadMany(requests);
+        for (size_t i = 0; i < batch.size(); i++) {
+          const Link& link = batch[i];
+          if (!results[i].ok()) {
+            Problem(link.to, fmt::format("node at {:#x} is unreadable: {}", link.to,
+                                         results[i].error));
+            out_.complete = false;
+            continue;
+          }
+          const Fields bytes(buffer.data() + i * layout_.node_size, layout_.node_size);
+          const uint64_t parent = Pointer(bytes, layout_.node_parent_offset);
+          if (parent != link.expected_parent) {
+            Problem(link.to, fmt::format("node {:#x}: parent link {:#x}, expected {:#x}", link.to,
+                                         parent, link.expected_parent));
+          }
+          const auto index = static_cast<int32_t>(nodes.size());
+          nodes.push_back(ReadNode{NodeFrom(link.to, bytes)});
+          if (link.parent < 0) {
+            top = index;
+          } else if (link.left) {
+            nodes[link.parent].left = index;
+          } else {
+            nodes[link.parent].right = index;
+          }
+          const uint64_t left = Pointer(bytes, layout_.node_left_offset);
+          const uint64_t right = Pointer(bytes, layout_.node_right_offset);
+          if (is_child(left)) {
+            next.push_back(Link{left, link.to + layout_.node_left_offset, link.to, index, true});
+          }
+          if (is_child(right)) {
+            next.push_back(
+                Link{right, link.to + layout_.node_right_offset, link.to, index, false});
+          }
+        }
+      }
+      std::swap(level, next);
+    }
+    return top;
+  }
+
+  // Appends the nodes read to out_.nodes in order (left subtree, node, right subtree), checking
+  // each key's alignment and range and that keys rise.
+  void EmitInOrder(int32_t top, std::vector<ReadNode>& nodes) {
+    const uint64_t span = layout_.fanout * layout_.page_size;
+    out_.nodes.reserve(nodes.size());
+    std::vector<int32_t> stack;
+    bool have_key = false;
+    uint64_t last_key = 0;
+    int32_t cur = top;
+    while (cur >= 0 || !stack.empty()) {
+      while (cur >= 0) {
+        stack.push_back(cur);
+        cur = nodes[cur].left;
+      }
+      cur = stack.back();
+      stack.pop_back();
+      SnapshotNode& node = nodes[cur].node;
+      if (span != 0 && node.key % span != 0) {
+        Problem(node.address, fmt::format("node {:#x}: key {:#x} is not a multiple of {:#x}",
+                                          node.address, node.key, span));
+      }
+      if (layout_.max_size != 0 && node.key >= layout_.max_size + span) {
+        Problem(node.address,
+                fmt::format("node {:#x}: key {:#x} is out of range", node.address, node.key));
+      }
+      if (have_key && node.key <= last_key) {
+        Problem(node.address,
+                fmt::format("node {:#x}: key {:#x} is not above the previous key {:#x}",
+                            node.address, node.key, last_key));
+      }
+      have_key = true;
+      last_key = node.key;
+      out_.nodes.push_back(node);
+      cur = nodes[cur].right;
+    }
+  }
+
+  uint64_t Pointer(const Fields& bytes, uint64_t offset) const {
     return bytes.Word(offset, layout_.pointer_size);
   }
 

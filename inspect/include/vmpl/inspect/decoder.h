@@ -9,6 +9,8 @@
 //     cycle ends the walk with a problem instead of a loop;
 //   - each node's canary, key alignment and range, key order and parent link are checked;
 //   - counts (the tree's count_, the registry's capacity) are compared with limits before use.
+// A tree is read a level at a time, each level as a batch (MemorySource::ReadMany), so a live
+// process costs one system call per batch and a stub coalesces nearby nodes into one packet.
 // Each problem is recorded with its address, and everything valid read so far is kept.
 
 #ifndef VMPL_INSPECT_DECODER_H_

@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <vmpl/inspect/block_cache_source.h>
 #include <vmpl/inspect/canary_scan.h>
 #include <vmpl/inspect/decoder.h>
 #include <vmpl/inspect/elf_core_source.h>
@@ -89,7 +90,8 @@ std::optional<uint64_t> RegistryIn(const std::string& binary, std::optional<uint
 }
 
 struct Target {
-  std::unique_ptr<inspect::MemorySource> memory;
+  std::unique_ptr<inspect::MemorySource> stub;    // a gdb stub, read through |memory|
+  std::unique_ptr<inspect::MemorySource> memory;  // what the decoder reads
   std::optional<uint64_t> registry;
   std::string registry_error;  // why there is no registry address
 };
@@ -179,7 +181,9 @@ Target OpenSource(const InspectOptions& options, std::string* error) {
   } else {
     target.registry_error = "a stub names no executable: give --binary or --registry";
   }
-  target.memory = std::move(remote);
+  // One round trip per node would dominate: read the stub a page at a time, each page once.
+  target.memory = std::make_unique<inspect::BlockCacheSource>(*remote);
+  target.stub = std::move(remote);
   return target;
 }
 

@@ -37,6 +37,8 @@
 #include <string>
 #include <vector>
 
+#include "../tests/inspect/run_gcore.h"
+
 namespace {
 
 using vmpl::inspect::ElfCoreSource;
@@ -191,22 +193,8 @@ class Core {
     }
   }
 
-  // Runs `gcore -o PREFIX PID` quietly; returns its exit status, or -1.
   static int RunGcore(const std::string& prefix, pid_t pid) {
-    const pid_t gcore = fork();
-    if (gcore == 0) {
-      const int null = open("/dev/null", O_WRONLY);
-      dup2(null, 1);
-      dup2(null, 2);
-      const std::string pid_text = std::to_string(pid);
-      execlp("gcore", "gcore", "-o", prefix.c_str(), pid_text.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    int status = 0;
-    if (gcore < 0 || waitpid(gcore, &status, 0) != gcore) {
-      return -1;
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return vmpl::testing::RunGcore(prefix, pid);
   }
 
   std::string dir_;

@@ -29,6 +29,8 @@
 #include <string>
 #include <vector>
 
+#include "run_gcore.h"
+
 #if defined(__SANITIZE_ADDRESS__)
 #define VMPL_SCAN_TEST_ASAN 1
 #elif defined(__has_feature)
@@ -528,18 +530,7 @@ TEST(CanaryScanTest, RandomLinksNeverCrashOrHang) {
 
 // Runs `gcore -o PREFIX PID` quietly; true if it made the core.
 bool RunGcore(const std::string& prefix, pid_t pid) {
-  const pid_t gcore = fork();
-  if (gcore == 0) {
-    const int null = open("/dev/null", O_WRONLY);
-    dup2(null, 1);
-    dup2(null, 2);
-    const std::string pid_text = std::to_string(pid);
-    execlp("gcore", "gcore", "-o", prefix.c_str(), pid_text.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  int status = 0;
-  return gcore > 0 && waitpid(gcore, &status, 0) == gcore && WIFEXITED(status) &&
-         WEXITSTATUS(status) == 0;
+  return vmpl::testing::RunGcore(prefix, pid) == 0;
 }
 
 TEST(CanaryScanTest, AScanOfACoreFindsWhatALiveScanFinds) {

@@ -33,6 +33,8 @@
 #include <string>
 #include <vector>
 
+#include "run_gcore.h"
+
 // The global the child fills and the test finds again by name. extern "C" keeps the name plain in
 // .symtab; "used" keeps it although nothing else reads it.
 extern "C" {
@@ -42,9 +44,9 @@ __attribute__((used)) volatile uint8_t vmpl_core_test_global[3 * 4096 + 123];
 namespace vmpl::inspect {
 namespace {
 
-using testing::HasSubstr;
-using testing::Not;
-using testing::StartsWith;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
 
 constexpr size_t kMappingSize = 5 * 4096;
 
@@ -105,26 +107,10 @@ void ExcludeLargeMappingsFromCores(const std::vector<uint64_t>& keep) {
   }
 }
 
-// Runs `gcore -o PREFIX PID`, quietly; returns the exit status (or -1 if it could not run).
-int RunGcore(const std::string& prefix, pid_t pid) {
-  const pid_t gcore = fork();
-  if (gcore == 0) {
-    const int null = open("/dev/null", O_WRONLY);
-    dup2(null, 1);
-    dup2(null, 2);
-    const std::string pid_text = std::to_string(pid);
-    execlp("gcore", "gcore", "-o", prefix.c_str(), pid_text.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  int status = 0;
-  if (gcore < 0 || waitpid(gcore, &status, 0) != gcore) {
-    return -1;
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+using vmpl::testing::RunGcore;
 
 // One real core, made once for all tests of the suite.
-class GcoreTest : public testing::Test {
+class GcoreTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     char pattern[] = "/vmpl_core_test.XXXXXX";
@@ -676,7 +662,7 @@ TEST(HandMadeCoreTest, OverlappingAndOversizedSegments) {
 // The same hand-made core read from memory, from a mapped file and with pread.
 enum class Holder { kMemory, kMappedFile, kPreadFile };
 
-std::string HolderName(const testing::TestParamInfo<Holder>& info) {
+std::string HolderName(const ::testing::TestParamInfo<Holder>& info) {
   switch (info.param) {
     case Holder::kMemory:
       return "Memory";
@@ -688,7 +674,7 @@ std::string HolderName(const testing::TestParamInfo<Holder>& info) {
   return "Unknown";
 }
 
-class HandMadeCoreHolderTest : public testing::TestWithParam<Holder> {
+class HandMadeCoreHolderTest : public ::testing::TestWithParam<Holder> {
  protected:
   void TearDown() override {
     if (!path_.empty()) {
@@ -843,7 +829,7 @@ TEST_P(HandMadeCoreHolderTest, CoreCutInsideADumpedSegment) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllHolders, HandMadeCoreHolderTest,
-                         testing::Values(Holder::kMemory, Holder::kMappedFile, Holder::kPreadFile),
+                         ::testing::Values(Holder::kMemory, Holder::kMappedFile, Holder::kPreadFile),
                          HolderName);
 
 }  // namespace

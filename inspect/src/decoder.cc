@@ -203,6 +203,10 @@ class Decoder {
                                 tree, count, options_.max_nodes));
     }
     std::vector<ReadNode> nodes;
+    // Growing by doubling would copy every node read so far each time; a count that lies costs
+    // at most the cap, and only address space.
+    constexpr uint64_t kMaxReserve = uint64_t{1} << 18;
+    nodes.reserve(static_cast<size_t>(std::min({count, uint64_t{options_.max_nodes}, kMaxReserve})));
     const int32_t top = ReadLevels(root, sentinel, tree + layout_.tree_root_offset, nodes);
     EmitInOrder(top, nodes);
     if (out_.complete && nodes.size() != count) {
@@ -271,7 +275,8 @@ class Decoder {
             batch.push_back(link);
           }
         }
-        buffer.assign(batch.size() * layout_.node_size, 0);
+        // Not zeroed first: a read fills its buffer, zeroing what it could not read.
+        buffer.resize(batch.size() * layout_.node_size);
         requests.clear();
         for (size_t i = 0; i < batch.size(); i++) {
           requests.push_back(

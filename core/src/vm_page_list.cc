@@ -6,6 +6,8 @@
 #include <vm/vm_page_list.h>
 #include <vmpl/page_allocator.h>
 
+#include "gdb_autoload.h"
+
 namespace {
 
 // Bytes covered by one node.

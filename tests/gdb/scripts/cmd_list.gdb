@@ -1,0 +1,2 @@
+# `vmpl list`: the registry of the program.
+vmpl list

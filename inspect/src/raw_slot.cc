@@ -127,9 +127,14 @@ void RawSlotCounts::Add(uint64_t raw) {
     case 2:
       references++;
       break;
-    default:
+    default: {
       interval_sentinels++;
+      const uint64_t sentinel = (raw >> 2) & 3;
+      if (sentinel == 0 || sentinel == 1) {  // Slot or Start
+        intervals++;
+      }
       break;
+    }
   }
 }
 

@@ -11,43 +11,16 @@
 namespace vmpl::tui {
 namespace {
 
-using inspect::SlotKind;
-using inspect::SlotSentinel;
 
 constexpr const char* kHeaders[] = {"name", "kind",    "skew",      "nodes",   "pages",
                                     "refs", "markers", "intervals", "problems"};
 
-struct Counts {
-  uint64_t pages = 0;
-  uint64_t references = 0;
-  uint64_t markers = 0;
-  uint64_t intervals = 0;
-
-  void Add(const inspect::SnapshotNode& node) {
-    for (uint64_t raw : node.slots) {
-      const inspect::DecodedSlot slot = inspect::DecodeRawSlot(raw);
-      switch (slot.kind) {
-        case SlotKind::kPage:
-          pages++;
-          break;
-        case SlotKind::kReference:
-          references++;
-          break;
-        case SlotKind::kMarker:
-          markers++;
-          break;
-        case SlotKind::kInterval:
-          // An interval is one start, or one single-slot sentinel.
-          if (slot.sentinel == SlotSentinel::kStart || slot.sentinel == SlotSentinel::kSlot) {
-            intervals++;
-          }
-          break;
-        case SlotKind::kEmpty:
-          break;
-      }
-    }
+// Adds every slot of |node| to |counts|.
+void Add(inspect::RawSlotCounts& counts, const inspect::SnapshotNode& node) {
+  for (uint64_t raw : node.slots) {
+    counts.Add(raw);
   }
-};
+}
 
 // Number of code points in |text| (continuation bytes do not start one).
 int CodePoints(const std::string& text) {
@@ -78,14 +51,14 @@ std::string Printable(const std::string& name) {
 ListsTable::ListsTable(const inspect::Snapshot& snapshot) {
   rows_.reserve(snapshot.lists.size());
   for (const inspect::SnapshotList& list : snapshot.lists) {
-    Counts counts;
+    inspect::RawSlotCounts counts;
     for (const inspect::SnapshotNode& node : list.nodes) {
-      counts.Add(node);
+      Add(counts, node);
     }
     const bool splice = list.kind == inspect::SnapshotListKind::kSpliceList;
     if (splice) {
-      counts.Add(list.head);
-      counts.Add(list.tail);
+      Add(counts, list.head);
+      Add(counts, list.tail);
     }
     Row row;
     row.cells[kName] = list.name.empty() ? "-" : Printable(list.name);

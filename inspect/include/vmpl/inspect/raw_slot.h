@@ -61,6 +61,7 @@ struct RawSlotCounts {
   uint64_t references = 0;
   uint64_t markers = 0;
   uint64_t interval_sentinels = 0;
+  uint64_t intervals = 0;  // interval starts and single-slot sentinels: one per interval
   void Add(uint64_t raw);
 };
 

@@ -93,24 +93,35 @@ std::string fmt_hex(uint64_t value) {
   return text;
 }
 
+// Starts |args| (looked up in PATH) with stdout, and stderr too if |with_stderr|, written to
+// |output|; its pid, or -1.
+pid_t Spawn(std::vector<std::string> args, const std::string& output, bool with_stderr) {
+  std::vector<char*> argv;
+  for (std::string& arg : args) {
+    argv.push_back(arg.data());
+  }
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (with_stderr) {
+    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  }
+  pid_t pid = -1;
+  const int error = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  return error == 0 ? pid : -1;
+}
+
 class InspectCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
     snapshot_path_ = Temp("self.json");
-    std::string binary = VMPL_BINARY;
-    std::vector<std::string> args = {binary, "sim", "--seed", "12", "--ops", "4000",
-                                     "--pause-at", "2500", "--self-snapshot", snapshot_path_,
-                                     "--quiet"};
-    std::vector<char*> argv;
-    for (std::string& arg : args) {
-      argv.push_back(arg.data());
-    }
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    ASSERT_EQ(posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
+    pid_ = Spawn({VMPL_BINARY, "sim", "--seed", "12", "--ops", "4000", "--pause-at", "2500",
+                  "--self-snapshot", snapshot_path_, "--quiet"},
+                 "/dev/null", /*with_stderr=*/false);
+    ASSERT_GT(pid_, 0);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (!Stopped(pid_)) {
       ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the simulator never stopped";
@@ -182,23 +193,10 @@ TEST_F(InspectCliTest, GdbserverReadsExactlyWhatTheSimulatorHolds) {
   const std::string registry = nlohmann::json::parse(live.out)["registry"].get<std::string>();
 
   const std::string log = Temp("gdbserver.log");
-  pid_t server = -1;
-  {
-    std::vector<std::string> args = {"gdbserver", "--once", "127.0.0.1:0", "--attach",
-                                     std::to_string(pid_)};
-    std::vector<char*> argv;
-    for (std::string& arg : args) {
-      argv.push_back(arg.data());
-    }
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-    ASSERT_EQ(posix_spawnp(&server, "gdbserver", &actions, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-  }
+  const pid_t server = Spawn(
+      {"gdbserver", "--once", "127.0.0.1:0", "--attach", std::to_string(pid_)}, log,
+      /*with_stderr=*/true);
+  ASSERT_GT(server, 0);
   std::string port;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (port.empty() && std::chrono::steady_clock::now() < deadline) {

@@ -3,11 +3,9 @@
 // decoded with this build's layout into a Snapshot and printed. `check` prints only the problems
 // and exits 1 when there is one.
 //
-// Finding the lists: the registry's root symbol `vmpl_registry` is looked up in the target's
-// executable (/proc/PID/exe, a file mapped in the core, or --binary) and relocated by the load
-// bias (PIE); --registry ADDR skips the lookup, --list ADDR reads one page list at an address.
-// With no symbol to start from (a stripped binary, a kernel image without ours), or with --scan,
-// the lists are found by scanning memory for their nodes' canaries (canary_scan.h).
+// Opening the target and finding its lists (the registry through the executable's symbols, one
+// list by --list, or a canary scan when there is no symbol or with --scan) is
+// vmpl::inspect::Target's job (target.h), shared with `vmpl tui`.
 
 #include <stdio.h>
 
@@ -18,16 +16,11 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <vmpl/inspect/block_cache_source.h>
 #include <vmpl/inspect/canary_scan.h>
-#include <vmpl/inspect/decoder.h>
-#include <vmpl/inspect/elf_core_source.h>
-#include <vmpl/inspect/elf_symbols.h>
-#include <vmpl/inspect/gdb_remote_source.h>
 #include <vmpl/inspect/layout_file.h>
-#include <vmpl/inspect/live_process_source.h>
 #include <vmpl/inspect/raw_slot.h>
-#include <vmpl/inspect/snapshot_check.h>
+#include <vmpl/inspect/snapshot_json.h>
+#include <vmpl/inspect/target.h>
 
 #include "command.h"
 
@@ -37,8 +30,6 @@ namespace {
 using inspect::Snapshot;
 using inspect::SnapshotList;
 using inspect::SnapshotNode;
-
-constexpr char kRegistrySymbol[] = "vmpl_registry";
 
 struct InspectOptions {
   int pid = 0;
@@ -54,183 +45,7 @@ struct InspectOptions {
   bool check_only = false;
 };
 
-std::optional<uint64_t> ParseAddress(const std::string& text) {
-  char* end = nullptr;
-  const uint64_t value = strtoull(text.c_str(), &end, 0);
-  if (text.empty() || end == nullptr || *end != '\0') {
-    return std::nullopt;
-  }
-  return value;
-}
-
-// The address of `vmpl_registry` in |binary| as loaded with |bias|, or an error.
-std::optional<uint64_t> RegistryIn(const std::string& binary, std::optional<uint64_t> bias,
-                                   std::string* error) {
-  std::unique_ptr<inspect::ElfSymbols> symbols = inspect::ElfSymbols::Open(binary, error);
-  if (!symbols) {
-    return std::nullopt;
-  }
-  const std::optional<uint64_t> value = symbols->Find(kRegistrySymbol);
-  if (!value) {
-    *error = fmt::format("{}: no symbol {} (not a vmpl program, or stripped without "
-                         "-rdynamic; give --registry ADDR)",
-                         binary, kRegistrySymbol);
-    return std::nullopt;
-  }
-  if (!symbols->is_pie()) {
-    return *value;
-  }
-  if (!bias) {
-    *error = fmt::format("{} is position-independent and its load address in the target is "
-                         "unknown; give --registry ADDR",
-                         binary);
-    return std::nullopt;
-  }
-  return *value + *bias;
-}
-
-struct Target {
-  std::unique_ptr<inspect::MemorySource> stub;    // a gdb stub, read through |memory|
-  std::unique_ptr<inspect::MemorySource> memory;  // what the decoder reads
-  std::optional<uint64_t> registry;
-  std::string registry_error;  // why there is no registry address
-};
-
-// Opens the source the options name and looks for the registry (registry_error says why it was
-// not found); null memory, and |error| set, if the source itself could not be opened.
-Target OpenSource(const InspectOptions& options, std::string* error) {
-  Target target;
-  std::optional<uint64_t> explicit_registry;
-  if (!options.registry.empty()) {
-    explicit_registry = ParseAddress(options.registry);
-  }
-  if (options.pid != 0) {
-    target.memory = std::make_unique<inspect::LiveProcessSource>(options.pid);
-    if (explicit_registry) {
-      target.registry = explicit_registry;
-      return target;
-    }
-    const std::string binary =
-        options.binary.empty() ? inspect::ExecutablePath(options.pid) : options.binary;
-    std::string maps_error;
-    const std::vector<inspect::MappedFile> maps = inspect::ReadProcessMaps(options.pid, &maps_error);
-    if (maps.empty()) {
-      *error = fmt::format("pid {}: {}", options.pid, maps_error);
-      target.memory.reset();
-      return target;
-    }
-    target.registry = RegistryIn(binary, inspect::LoadBias(maps, binary), &target.registry_error);
-    return target;
-  }
-  if (!options.core.empty()) {
-    std::unique_ptr<inspect::ElfCoreSource> core = inspect::ElfCoreSource::Open(options.core, error);
-    if (!core) {
-      return target;
-    }
-    if (!core->problem().empty()) {
-      fprintf(stderr, "vmpl: %s: %s\n", options.core.c_str(), core->problem().c_str());
-    }
-    if (explicit_registry) {
-      target.registry = explicit_registry;
-    } else if (!options.binary.empty()) {
-      target.registry =
-          RegistryIn(options.binary, inspect::LoadBiasFromCore(*core, options.binary),
-                     &target.registry_error);
-    } else {
-      // The executable is one of the files the core maps: the one that defines the registry.
-      for (const inspect::CoreMapping& mapping : core->mapped_files()) {
-        std::string ignored;
-        if (auto symbols = inspect::ElfSymbols::Open(mapping.path, &ignored);
-            symbols && symbols->Find(kRegistrySymbol)) {
-          target.registry =
-              RegistryIn(mapping.path, inspect::LoadBiasFromCore(*core, mapping.path),
-                         &target.registry_error);
-          break;
-        }
-      }
-      if (!target.registry && target.registry_error.empty()) {
-        target.registry_error = fmt::format("{}: no mapped file defines {}; give --binary or --registry",
-                             options.core, kRegistrySymbol);
-      }
-    }
-    target.memory = std::move(core);
-    return target;
-  }
-  std::unique_ptr<inspect::GdbRemoteSource> remote =
-      inspect::GdbRemoteSource::Connect(options.remote, error);
-  if (!remote) {
-    return target;
-  }
-  if (explicit_registry) {
-    target.registry = explicit_registry;
-  } else if (!options.binary.empty()) {
-    // A stub does not map files, but its auxiliary vector says where the program's entry point
-    // was loaded; for a PIE that gives the load bias.
-    std::optional<uint64_t> bias;
-    std::string auxv_error;
-    if (auto symbols = inspect::ElfSymbols::Open(options.binary, &auxv_error);
-        symbols && symbols->is_pie()) {
-      if (std::optional<std::string> auxv = remote->ReadAuxv(&auxv_error)) {
-        bias = inspect::LoadBiasFromAuxv(*auxv, *symbols, &auxv_error);
-      }
-    }
-    target.registry = RegistryIn(options.binary, bias, &target.registry_error);
-    if (!target.registry && !auxv_error.empty()) {
-      target.registry_error += fmt::format(" ({})", auxv_error);
-    }
-  } else {
-    target.registry_error = "a stub names no executable: give --binary or --registry";
-  }
-  // One round trip per node would dominate: read the stub a page at a time, each page once.
-  target.memory = std::make_unique<inspect::BlockCacheSource>(*remote);
-  target.stub = std::move(remote);
-  return target;
-}
-
-nlohmann::ordered_json NodeJson(const SnapshotNode& node) {
-  nlohmann::ordered_json slots = nlohmann::ordered_json::array();
-  for (size_t i = 0; i < node.slots.size(); i++) {
-    if (node.slots[i] != 0) {
-      slots.push_back({{"index", i},
-                       {"raw", fmt::format("{:#x}", node.slots[i])},
-                       {"decoded", inspect::DescribeRawSlot(node.slots[i])}});
-    }
-  }
-  return {{"address", fmt::format("{:#x}", node.address)},
-          {"key", node.key},
-          {"canary", fmt::format("{:#010x}", node.canary)},
-          {"slots", std::move(slots)}};
-}
-
-nlohmann::ordered_json ListJson(const SnapshotList& list) {
-  nlohmann::ordered_json nodes = nlohmann::ordered_json::array();
-  for (const SnapshotNode& node : list.nodes) {
-    nodes.push_back(NodeJson(node));
-  }
-  nlohmann::ordered_json problems = nlohmann::ordered_json::array();
-  for (const auto& p : list.problems) {
-    problems.push_back({{"address", fmt::format("{:#x}", p.address)}, {"message", p.message}});
-  }
-  nlohmann::ordered_json j = {
-      {"address", fmt::format("{:#x}", list.address)},
-      {"registry_id", list.registry_id},
-      {"name", list.name},
-      {"kind", list.kind == inspect::SnapshotListKind::kSpliceList ? "splice" : "page-list"},
-      {"skew", list.skew},
-      {"tree_count", list.tree_count},
-      {"complete", list.complete},
-      {"nodes", std::move(nodes)},
-      {"problems", std::move(problems)}};
-  if (list.kind == inspect::SnapshotListKind::kSpliceList) {
-    j["splice"] = {{"offset", list.splice_offset},
-                   {"length", list.splice_length},
-                   {"position", list.splice_position},
-                   {"finalized", list.splice_finalized},
-                   {"head", NodeJson(list.head)},
-                   {"tail", NodeJson(list.tail)}};
-  }
-  return j;
-}
+using inspect::ParseAddress;
 
 std::string ListText(const SnapshotList& list, bool slots) {
   inspect::RawSlotCounts counts;
@@ -278,74 +93,52 @@ int RunInspect(const InspectOptions& options) {
     }
     layout = *from_file;
   }
-  Target target = OpenSource(options, &error);
-  if (!target.memory) {
+  inspect::TargetOptions target_options;
+  target_options.pid = options.pid;
+  target_options.core = options.core;
+  target_options.remote = options.remote;
+  target_options.binary = options.binary;
+  if (!options.registry.empty()) {
+    target_options.registry = ParseAddress(options.registry);
+  }
+  std::unique_ptr<inspect::Target> target = inspect::Target::Open(target_options, &error);
+  if (!target) {
     fprintf(stderr, "vmpl %s: %s\n", verb, error.c_str());
     return kExitUnreadable;
   }
-  Snapshot snapshot;
-  std::optional<inspect::ScanResult> scan;
-  const std::optional<uint64_t> list_address =
-      options.list.empty() ? std::nullopt : ParseAddress(options.list);
-  if (list_address) {
-    snapshot.source = target.memory->Describe();
-    snapshot.lists.push_back(inspect::DecodePageList(*target.memory, *list_address, layout));
-  } else if (options.scan || !target.registry) {
-    if (!options.list.empty()) {
-      fprintf(stderr, "vmpl %s: --list %s needs the registry (%s)\n", verb, options.list.c_str(),
-              options.scan ? "a scan finds lists without names" : target.registry_error.c_str());
-      return options.scan ? kExitUsage : kExitUnreadable;
-    }
-    inspect::ScanOptions scan_options;
-    scan_options.ranges = options.scan_ranges;
-    if (scan_options.ranges.empty() && target.memory->Regions().empty()) {
-      fprintf(stderr, "vmpl %s: %s%s%s lists no memory to scan: give --scan-range START-END\n",
-              verb, target.registry_error.c_str(), options.scan ? "" : "; and ",
-              target.memory->Describe().c_str());
-      return kExitUnreadable;
-    }
-    if (!options.scan) {
-      fprintf(stderr, "vmpl %s: %s; scanning memory for page-list nodes instead\n", verb,
-              target.registry_error.c_str());
-    }
-    scan.emplace();
-    snapshot = inspect::ScanSnapshot(*target.memory, layout, scan_options, &*scan);
-  } else {
-    snapshot = inspect::DecodeRegistry(*target.memory, *target.registry, layout);
-    if (!options.list.empty()) {
-      std::erase_if(snapshot.lists,
-                    [&](const SnapshotList& list) { return list.name != options.list; });
-      if (snapshot.lists.empty()) {
-        fprintf(stderr, "vmpl %s: no registered list is named '%s'\n", verb,
-                options.list.c_str());
-        return kExitUsage;
-      }
-    }
+  if (!target->warning().empty()) {
+    fprintf(stderr, "vmpl: %s\n", target->warning().c_str());
   }
-  // The core's own invariants, on the decoded copies.
-  inspect::CheckSnapshot(snapshot);
+  inspect::SnapshotRequest request;
+  request.list = options.list;
+  request.scan = options.scan;
+  request.scan_ranges = options.scan_ranges;
+  inspect::TargetSnapshot read = inspect::ReadTargetSnapshot(*target, layout, request);
+  if (!read.notice.empty()) {
+    fprintf(stderr, "vmpl %s: %s\n", verb, read.notice.c_str());
+  }
+  if (!read.snapshot) {
+    fprintf(stderr, "vmpl %s: %s\n", verb, read.error.c_str());
+    return read.usage_error ? kExitUsage : kExitUnreadable;
+  }
+  const Snapshot& snapshot = *read.snapshot;
+  const std::optional<inspect::ScanResult>& scan = read.scan;
   const size_t problems = snapshot.problem_count();
   if (options.json) {
+    const nlohmann::ordered_json whole = inspect::SnapshotToJson(snapshot);
     nlohmann::ordered_json j;
-    j["source"] = snapshot.source;
-    j["registry"] = target.registry ? nlohmann::ordered_json(fmt::format("{:#x}", *target.registry))
-                                    : nlohmann::ordered_json(nullptr);
-    nlohmann::ordered_json lists = nlohmann::ordered_json::array();
-    for (const SnapshotList& list : snapshot.lists) {
-      lists.push_back(ListJson(list));
-    }
+    j["source"] = whole["source"];
+    j["registry"] = target->registry()
+                        ? nlohmann::ordered_json(fmt::format("{:#x}", *target->registry()))
+                        : nlohmann::ordered_json(nullptr);
     if (scan) {
       j["scan"] = {{"bytes", scan->bytes_scanned},
                    {"regions", scan->regions_scanned},
                    {"candidate_nodes", scan->candidate_nodes},
                    {"unattached_nodes", scan->unattached_nodes}};
     }
-    j["lists"] = std::move(lists);
-    nlohmann::ordered_json others = nlohmann::ordered_json::array();
-    for (const auto& p : snapshot.problems) {
-      others.push_back({{"address", fmt::format("{:#x}", p.address)}, {"message", p.message}});
-    }
-    j["problems"] = std::move(others);
+    j["lists"] = whole["lists"];
+    j["problems"] = whole["problems"];
     j["problem_count"] = problems;
     fputs((j.dump(2) + "\n").c_str(), stdout);
   } else {

@@ -61,6 +61,7 @@ Subcommand RegisterTraceCommand(CLI::App& root, const GlobalOptions& globals);
 Subcommand RegisterInspectCommand(CLI::App& root, const GlobalOptions& globals);
 Subcommand RegisterCheckCommand(CLI::App& root, const GlobalOptions& globals);
 Subcommand RegisterLayoutCommand(CLI::App& root, const GlobalOptions& globals);
+Subcommand RegisterTuiCommand(CLI::App& root, const GlobalOptions& globals);
 
 }  // namespace vmpl::cli
 

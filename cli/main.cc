@@ -43,6 +43,7 @@ constexpr Registrar kRegistrars[] = {
     &RegisterInspectCommand,
     &RegisterCheckCommand,
     &RegisterLayoutCommand,
+    &RegisterTuiCommand,
 };
 
 constexpr char kRootFooter[] = R"(EXAMPLES:

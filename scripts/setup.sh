@@ -22,6 +22,8 @@ PACKAGES=(
   libelf-dev
   libclang-dev
   qemu-system-x86
+  libncurses-dev
+  tmux
 )
 
 missing=()

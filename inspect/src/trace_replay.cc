@@ -364,7 +364,14 @@ Resolution TraceReplay::Apply(const Event& event, uint64_t index) {
   const Resolution r = resolver_.Apply(event);
   switch (event.kind) {
     case EventKind::kSlotStore: {
-      if (r.slot.valid()) {
+      // A trace whose layout has more slots per node than ours names slots our nodes lack.
+      const auto fits = [](const SlotRef& ref) {
+        return ref.index >= 0 && static_cast<size_t>(ref.index) < VmPageListNode::kPageFanOut;
+      };
+      if (r.slot.valid() && !fits(r.slot)) {
+        Diverged(index, fmt::format("store to slot {} of a node, which has {} slots here",
+                                    r.slot.index, VmPageListNode::kPageFanOut));
+      } else if (r.slot.valid()) {
         VmPageListNode* node = NodeFor(r.slot);
         if (node == nullptr) {
           Diverged(index, fmt::format("store to slot 0x{:x} of a node that is not replayed",
@@ -378,7 +385,7 @@ Resolution TraceReplay::Apply(const Event& event, uint64_t index) {
           PageListAccess::set_raw(slot, event.arg[1]);
         }
       }
-      if (r.moved_from.valid()) {
+      if (r.moved_from.valid() && fits(r.moved_from)) {
         if (VmPageListNode* node = NodeFor(r.moved_from)) {
           PageListAccess::set_raw(PageListAccess::mutable_slot(*node, r.moved_from.index), 0);
         }

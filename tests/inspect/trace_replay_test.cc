@@ -289,3 +289,41 @@ TEST(TraceReplayTest, HooksOffWriteNothing) {
 }
 
 }  // namespace
+
+namespace {
+
+// A trace of a build whose nodes hold 32 slots names slots this build's 16-slot nodes lack: a
+// store there is a divergence, never a write past the node.
+TEST(TraceReplayTest, StoreBeyondThisBuildsFanoutIsADivergence) {
+  vmpl::inspect::TraceLayout layout = vmpl::inspect::BuiltinTraceLayout();
+  layout.fanout = 32;
+  layout.node_size += 16 * layout.slot_size;
+  vmpl::inspect::TraceReplay replay(layout);
+  const uint64_t list = 0x10000;
+  const uint64_t node = 0x20000;
+  auto event = [](vmpl::trace::EventKind kind, uint64_t object, uint64_t a0, uint64_t a1) {
+    vmpl::trace::Event e{};
+    e.kind = kind;
+    e.object = object;
+    e.arg[0] = a0;
+    e.arg[1] = a1;
+    return e;
+  };
+  replay.Apply(event(vmpl::trace::EventKind::kListCreate, list,
+                     static_cast<uint64_t>(vmpl::trace::ListKind::kPageList), 0),
+               0);
+  replay.Apply(event(vmpl::trace::EventKind::kNodeAlloc, list, node, 0), 1);
+  replay.Apply(event(vmpl::trace::EventKind::kSlotStore,
+                     node + layout.node_slots_offset + 20 * layout.slot_size, 0, 0b01),
+               2);
+  EXPECT_EQ(replay.divergences(), 1u);
+  EXPECT_NE(replay.first_divergence().find("slot 20"), std::string::npos)
+      << replay.first_divergence();
+  // Slot 3 exists in both builds and is replayed.
+  replay.Apply(event(vmpl::trace::EventKind::kSlotStore,
+                     node + layout.node_slots_offset + 3 * layout.slot_size, 0, 0b01),
+               3);
+  EXPECT_EQ(replay.divergences(), 1u);
+}
+
+}  // namespace

@@ -217,6 +217,11 @@ void NodeMap::Render(Frame& frame, int x, int y, int width, int height, size_t f
   }
 }
 
+Cell RawSlotCell(uint64_t raw) {
+  int open = 0;
+  return SlotCell(raw, open);
+}
+
 void RenderNodeMapLegend(Frame& frame, int x, int y, int width, int height) {
   Region region(frame, x, y, width, height);
   struct Entry {

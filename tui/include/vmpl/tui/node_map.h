@@ -68,6 +68,11 @@ class NodeMap {
   int digits_;  // hex digits of the key and VMO offset columns
 };
 
+// The glyph and style the map draws raw slot value |raw| with when no zero interval is open
+// before it: for views that draw single slots the way the map does (the splice view's head and
+// tail). An interval end has nothing open before it, so it takes the problem style.
+Cell RawSlotCell(uint64_t raw);
+
 // The glyph key above, as rows of text in |frame|'s window (x, y, width, height), each glyph in
 // the style the map draws it with.
 void RenderNodeMapLegend(Frame& frame, int x, int y, int width, int height);

@@ -1,0 +1,34 @@
+// vmpl::tui::RunTerminal: the one place that talks to the terminal (ncurses). It feeds the App
+// its input and the time, and copies the App's frames to the screen.
+//
+// No flicker: the screen is never cleared between frames; every cell of the new frame is
+// written into ncurses' buffer and ncurses sends the terminal only the cells that changed. The
+// loop wakes at least every 20 ms for input and ticks, and draws whenever the App says something
+// changed (a live source: every refresh, 10 a second by default).
+//
+// Colours come from the cell styles (frame.h). Monochrome (no colours in the terminal, NO_COLOR,
+// `--color=never`, or `m` at run time) uses bold, dim, underline and reverse video instead; the
+// glyphs alone already tell every slot kind apart.
+
+#ifndef VMPL_TUI_TERMINAL_H_
+#define VMPL_TUI_TERMINAL_H_
+
+#include <string>
+
+#include "vmpl/tui/app.h"
+
+namespace vmpl::tui {
+
+struct TerminalOptions {
+  bool monochrome = false;
+  bool mouse = true;
+};
+
+// Runs |app| until the user quits (or SIGINT/SIGTERM/SIGHUP). Returns false, with |*error| set,
+// if stdin and stdout are not a terminal ncurses can drive; the terminal is restored in every
+// case.
+bool RunTerminal(App& app, const TerminalOptions& options, std::string* error);
+
+}  // namespace vmpl::tui
+
+#endif  // VMPL_TUI_TERMINAL_H_

@@ -1,0 +1,238 @@
+// The demo: vmpl's simulator running in this process on a thread of its own, read the way any
+// other process is read (its registry, decoded from this process's memory with process_vm_readv),
+// with its events from a private trace ring that the TUI drains.
+//
+// The simulator is not thread-safe, and a snapshot taken in the middle of a step would show a
+// list mid-operation, so the simulator thread runs steps in short slices under a mutex and the
+// TUI's Read takes the same mutex: every snapshot falls between two steps. The TUI announces that
+// it is waiting, and the simulator thread gives way at its next slice boundary, so a flat-out
+// simulator cannot starve the view.
+//
+// Tracing starts before the simulator exists, and the ring reader asks for a snapshot at once
+// (answered between steps by vmpl::trace::ServiceRequests), so every event is resolved to its
+// list. At full speed the ring can still overflow between two refreshes: the loss is counted and
+// the stream resynchronises from a new snapshot (ring_event_stream.h).
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <vmpl/inspect/decoder.h>
+#include <vmpl/inspect/live_process_source.h>
+#include <vmpl/inspect/snapshot_check.h>
+#include <vmpl/registry.h>
+#include <vmpl/sim.h>
+#include <vmpl/trace.h>
+#include <vmpl/trace_ring.h>
+
+#include "vmpl/tui/ring_event_stream.h"
+#include "vmpl/tui/source_factory.h"
+
+namespace vmpl::tui {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// 32 MiB of records: at full speed a few tenths of a second of events.
+constexpr uint64_t kRingRecords = uint64_t{1} << 19;
+// The longest the simulator holds the lock in one go.
+constexpr auto kSlice = std::chrono::milliseconds(2);
+constexpr size_t kMaxRecordsPerPoll = size_t{1} << 20;
+
+sim::SimConfig SimConfigFor(const DemoOptions& options) {
+  sim::SimConfig config;
+  config.seed = options.seed;
+  config.vmos = options.vmos;
+  config.page_budget = options.page_budget;
+  return config;
+}
+
+class DemoSource final : public Source {
+ public:
+  DemoSource(const DemoOptions& options, std::unique_ptr<trace::Ring> ring)
+      : options_(options), ring_(std::move(ring)), self_(getpid()) {
+    trace::Start(ring_.get());
+    std::string error;
+    std::unique_ptr<trace::RingReader> reader = trace::RingReader::AttachInProcess(*ring_, &error);
+    if (reader) {
+      events_ = std::make_unique<RingEventStream>(std::move(reader));
+    } else {
+      events_status_ = "no event stream: " + error;
+    }
+    sim_ = std::make_unique<sim::Simulator>(SimConfigFor(options));
+    thread_ = std::thread([this] { RunSimulator(); });
+  }
+
+  ~DemoSource() override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    resume_.notify_all();
+    thread_.join();
+    // Nothing may write to the ring once it is gone; the simulator's teardown is not shown.
+    trace::Stop();
+    sim_.reset();
+    events_.reset();
+  }
+
+  std::string Describe() const override {
+    return options_.rate > 0 ? fmt::format("demo (seed {}, {} steps/s)", options_.seed,
+                                           options_.rate)
+                             : fmt::format("demo (seed {}, flat out)", options_.seed);
+  }
+
+  bool live() const override { return true; }
+
+  inspect::Snapshot Read() override {
+    inspect::Snapshot snapshot;
+    std::string failure;
+    {
+      Lock lock(*this);
+      snapshot = inspect::DecodeRegistry(self_, reinterpret_cast<uintptr_t>(&vmpl_registry),
+                                         inspect::BuiltinDecodeLayout());
+      if (sim_->failure()) {
+        failure = sim_->failure()->ToString();
+      }
+      steps_at_read_ = steps_;
+    }
+    snapshot.source = fmt::format("{}: step {}", Describe(), steps_at_read_);
+    if (!failure.empty()) {
+      snapshot.problems.push_back({0, "simulator: " + failure});
+    }
+    inspect::CheckSnapshot(snapshot);
+    return snapshot;
+  }
+
+  uint64_t PollEvents(EventLog& log) override {
+    return events_ ? events_->Poll(log, kMaxRecordsPerPoll) : 0;
+  }
+
+  std::string EventsStatus() const override {
+    if (events_ && !events_->synced()) {
+      return "waiting for the simulator's snapshot";
+    }
+    return events_status_;
+  }
+
+  std::optional<PageStruct> ReadPage(uint64_t address, std::string* error) override {
+    std::vector<uint8_t> bytes(inspect::BuiltinDecodeLayout().page_struct_size);
+    Lock lock(*this);
+    const inspect::ReadResult result = self_.Read(address, bytes.data(), bytes.size());
+    if (!result.ok()) {
+      *error = result.error;
+      return std::nullopt;
+    }
+    return DecodePageStruct(address, std::move(bytes), inspect::BuiltinDecodeLayout());
+  }
+
+  void SetPaused(bool paused) override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      paused_ = paused;
+    }
+    resume_.notify_all();
+  }
+
+ private:
+  // The TUI's side of the mutex: says it is waiting, so the simulator gives way.
+  class Lock {
+   public:
+    explicit Lock(DemoSource& source) : source_(source) {
+      source_.waiting_.fetch_add(1, std::memory_order_relaxed);
+      source_.mutex_.lock();
+      source_.waiting_.fetch_sub(1, std::memory_order_relaxed);
+    }
+    ~Lock() { source_.mutex_.unlock(); }
+
+   private:
+    DemoSource& source_;
+  };
+
+  void RunSimulator() {
+    const Clock::time_point start = Clock::now();
+    uint64_t paced_steps = 0;  // steps the rate allowed since |start| (reset on resume)
+    Clock::time_point pace_start = start;
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!stopping_) {
+      if (paused_) {
+        resume_.wait(lock, [this] { return stopping_ || !paused_; });
+        pace_start = Clock::now();
+        paced_steps = 0;
+        continue;
+      }
+      const Clock::time_point slice_end = Clock::now() + kSlice;
+      uint64_t allowed = UINT64_MAX;
+      if (options_.rate > 0) {
+        const double elapsed = std::chrono::duration<double>(Clock::now() - pace_start).count();
+        const uint64_t due = static_cast<uint64_t>(elapsed * options_.rate);
+        allowed = due > paced_steps ? due - paced_steps : 0;
+      }
+      uint64_t taken = 0;
+      while (taken < allowed && waiting_.load(std::memory_order_relaxed) == 0) {
+        sim_->Step();
+        trace::ServiceRequests();
+        steps_++;
+        taken++;
+        if ((taken & 15) == 0 && Clock::now() >= slice_end) {
+          break;
+        }
+      }
+      paced_steps += taken;
+      // Give way: to the TUI if it waits, and to time if the rate says so.
+      lock.unlock();
+      if (taken == 0 || waiting_.load(std::memory_order_relaxed) != 0) {
+        std::this_thread::sleep_for(std::chrono::microseconds(taken == 0 ? 1000 : 50));
+      }
+      lock.lock();
+    }
+  }
+
+  DemoOptions options_;
+  std::unique_ptr<trace::Ring> ring_;
+  inspect::LiveProcessSource self_;
+  std::unique_ptr<RingEventStream> events_;
+  std::string events_status_;
+  std::unique_ptr<sim::Simulator> sim_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable resume_;
+  std::atomic<int> waiting_{0};
+  bool paused_ = false;    // guarded by mutex_
+  bool stopping_ = false;  // guarded by mutex_
+  uint64_t steps_ = 0;     // guarded by mutex_
+  uint64_t steps_at_read_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Source> OpenDemoSource(const DemoOptions& options, std::string* error) {
+  if (const std::string problem = SimConfigFor(options).Problem(); !problem.empty()) {
+    *error = problem;
+    return nullptr;
+  }
+  if (trace::CurrentRing() != nullptr) {
+    *error = "tracing is already in use in this process";
+    return nullptr;
+  }
+  trace::RingOptions ring_options;
+  ring_options.capacity = kRingRecords;
+  ring_options.mode = trace::RingMode::kOverwrite;
+  ring_options.shared = false;
+  ring_options.clock = trace::MeasureClock();
+  std::unique_ptr<trace::Ring> ring = trace::Ring::Create(ring_options, error);
+  if (!ring) {
+    return nullptr;
+  }
+  return std::make_unique<DemoSource>(options, std::move(ring));
+}
+
+}  // namespace vmpl::tui

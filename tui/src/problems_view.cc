@@ -1,0 +1,70 @@
+// ProblemsView: every problem of a snapshot, one row each (problems_view.h).
+
+#include "vmpl/tui/problems_view.h"
+
+#include <fmt/format.h>
+
+namespace vmpl::tui {
+namespace {
+
+// |text| with control characters replaced by '?', so that text from the target cannot move the
+// cursor or change the terminal's state once the frame is on screen.
+std::string Printable(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7F) {
+      c = '?';
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+ProblemsView::ProblemsView(const inspect::Snapshot& snapshot) {
+  for (const inspect::SnapshotProblem& problem : snapshot.problems) {
+    rows_.push_back({-1, problem.address,
+                     Printable(fmt::format("{:#x}: {}", problem.address, problem.message))});
+  }
+  for (size_t i = 0; i < snapshot.lists.size(); i++) {
+    const inspect::SnapshotList& list = snapshot.lists[i];
+    const std::string name =
+        list.name.empty() ? fmt::format("list at {:#x}", list.address) : list.name;
+    const int index = static_cast<int>(i);
+    for (const inspect::SnapshotProblem& problem : list.problems) {
+      rows_.push_back(
+          {index, problem.address,
+           Printable(fmt::format("{}: {:#x}: {}", name, problem.address, problem.message))});
+    }
+    if (!list.complete) {
+      rows_.push_back({index, list.address,
+                       Printable(fmt::format("{}: walk stopped early: {} nodes read", name,
+                                             list.nodes.size()))});
+    }
+  }
+}
+
+void ProblemsView::Render(Frame& frame, int x, int y, int width, int height, size_t first_row,
+                          size_t selected_row) const {
+  Region region(frame, x, y, width, height);
+  region.Put(1, 0, rows_.size() == 1 ? "1 problem" : fmt::format("{} problems", rows_.size()),
+             Style::kHeader);
+  if (rows_.empty()) {
+    region.Put(1, 1, "(no problems)", Style::kDefault);
+    return;
+  }
+  for (int row_y = 1; row_y < height; row_y++) {
+    const size_t index = first_row + static_cast<size_t>(row_y - 1);
+    if (index >= rows_.size() || index < first_row) {
+      break;
+    }
+    const bool selected = index == selected_row;
+    if (selected) {
+      region.PutGlyph(0, row_y, U'>', Style::kSelected);
+    }
+    region.Put(1, row_y, rows_[index].text, selected ? Style::kSelected : Style::kProblem);
+  }
+}
+
+}  // namespace vmpl::tui

@@ -1,0 +1,151 @@
+// The TUI's view of a target that is not us: a live process, a core file or a gdb stub, read
+// with inspect's Target exactly as `vmpl inspect` reads it. A live process's events come from its
+// shared ring when it has one (`vmpl sim --trace-shm`); cores and stubs have none.
+
+#include <fmt/format.h>
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <vmpl/inspect/target.h>
+#include <vmpl/trace_ring.h>
+
+#include "vmpl/tui/ring_event_stream.h"
+#include "vmpl/tui/source_factory.h"
+
+namespace vmpl::tui {
+namespace {
+
+// Records read from a ring per poll: bounds the time one refresh spends on events.
+constexpr size_t kMaxRecordsPerPoll = size_t{1} << 20;
+
+class TargetSource final : public Source {
+ public:
+  TargetSource(const SourceOptions& options, std::unique_ptr<inspect::Target> target)
+      : options_(options), target_(std::move(target)) {
+    if (options.kind == SourceOptions::Kind::kPid) {
+      std::string error;
+      std::unique_ptr<trace::RingReader> reader =
+          trace::RingReader::Attach(static_cast<pid_t>(options.target.pid), &error);
+      if (reader) {
+        events_ = std::make_unique<RingEventStream>(std::move(reader));
+      } else {
+        events_status_ = fmt::format(
+            "no event stream: {} (a vmpl program publishes one with `vmpl sim --trace-shm`)",
+            error);
+      }
+    } else {
+      events_status_ = options.kind == SourceOptions::Kind::kCore
+                           ? "a core file holds no event stream"
+                           : "a gdb stub gives no event stream";
+    }
+  }
+
+  std::string Describe() const override {
+    switch (options_.kind) {
+      case SourceOptions::Kind::kPid:
+        return fmt::format("pid {}", options_.target.pid);
+      case SourceOptions::Kind::kCore:
+        return fmt::format("core {}", options_.target.core);
+      default:
+        return fmt::format("remote {}", options_.target.remote);
+    }
+  }
+
+  bool live() const override { return options_.kind != SourceOptions::Kind::kCore; }
+
+  inspect::Snapshot Read() override {
+    target_->Refresh();
+    inspect::TargetSnapshot read =
+        inspect::ReadTargetSnapshot(*target_, options_.layout, options_.request);
+    inspect::Snapshot snapshot;
+    if (read.snapshot) {
+      snapshot = std::move(*read.snapshot);
+    } else {
+      snapshot.source = target_->memory().Describe();
+      snapshot.problems.push_back({0, read.error});
+    }
+    if (!read.notice.empty()) {
+      snapshot.problems.push_back({0, read.notice});
+    }
+    if (!target_->warning().empty()) {
+      snapshot.problems.push_back({0, target_->warning()});
+    }
+    return snapshot;
+  }
+
+  uint64_t PollEvents(EventLog& log) override {
+    return events_ ? events_->Poll(log, kMaxRecordsPerPoll) : 0;
+  }
+
+  std::string EventsStatus() const override {
+    if (events_ && !events_->synced()) {
+      return "waiting for the target's snapshot (it answers between mutations)";
+    }
+    return events_status_;
+  }
+
+  uint64_t SlotAddress(const inspect::SnapshotNode& node, int slot) const override {
+    return node.address + options_.layout.node_slots_offset +
+           static_cast<uint64_t>(slot) * options_.layout.slot_size;
+  }
+
+  std::optional<PageStruct> ReadPage(uint64_t address, std::string* error) override {
+    const size_t size = options_.layout.page_struct_size;
+    if (size == 0 || size > 4096) {
+      *error = "the layout describes no vm_page_t";
+      return std::nullopt;
+    }
+    std::vector<uint8_t> bytes(size);
+    const inspect::ReadResult result = target_->memory().Read(address, bytes.data(), size);
+    if (!result.ok()) {
+      *error = result.error;
+      return std::nullopt;
+    }
+    return DecodePageStruct(address, std::move(bytes), options_.layout);
+  }
+
+ private:
+  SourceOptions options_;
+  std::unique_ptr<inspect::Target> target_;
+  std::unique_ptr<RingEventStream> events_;
+  std::string events_status_;
+};
+
+// Bits [first, first + count) of |bytes|, little-endian bit numbering from byte 0.
+unsigned BitsAt(const std::vector<uint8_t>& bytes, uint64_t first, uint64_t count) {
+  unsigned value = 0;
+  for (uint64_t i = 0; i < count && i < 8; i++) {
+    const uint64_t bit = first + i;
+    if (bit / 8 < bytes.size() && (bytes[bit / 8] >> (bit % 8)) & 1) {
+      value |= 1u << i;
+    }
+  }
+  return value;
+}
+
+}  // namespace
+
+PageStruct DecodePageStruct(uint64_t address, std::vector<uint8_t> bytes,
+                            const inspect::DecodeLayout& layout) {
+  PageStruct page;
+  page.address = address;
+  page.left_split = BitsAt(bytes, layout.page_left_split_bit, 1) != 0;
+  page.right_split = BitsAt(bytes, layout.page_right_split_bit, 1) != 0;
+  page.dirty_state = BitsAt(bytes, layout.page_dirty_state_bit, layout.page_dirty_state_bits);
+  page.bytes = std::move(bytes);
+  return page;
+}
+
+std::unique_ptr<Source> OpenTargetSource(const SourceOptions& options, std::string* error) {
+  std::unique_ptr<inspect::Target> target = inspect::Target::Open(options.target, error);
+  if (!target) {
+    return nullptr;
+  }
+  return std::make_unique<TargetSource>(options, std::move(target));
+}
+
+}  // namespace vmpl::tui

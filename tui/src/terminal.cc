@@ -1,0 +1,272 @@
+// RunTerminal (terminal.h): ncurses in, frames out.
+
+#include "vmpl/tui/terminal.h"
+
+#include <curses.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+
+namespace vmpl::tui {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void OnSignal(int) { g_stop.store(true); }
+
+uint64_t MonotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// Colour pairs, one per style that has a colour (pair numbers are the style's value + 1).
+struct StyleLook {
+  short foreground;  // -1: the terminal's default
+  short background;
+  attr_t colour_attrs;
+  attr_t mono_attrs;
+};
+
+StyleLook LookOf(Style style) {
+  switch (style) {
+    case Style::kDefault:
+      return {-1, -1, A_NORMAL, A_NORMAL};
+    case Style::kPage:
+      return {COLOR_GREEN, -1, A_NORMAL, A_NORMAL};
+    case Style::kReference:
+      return {COLOR_CYAN, -1, A_NORMAL, A_NORMAL};
+    case Style::kMarker:
+      return {COLOR_YELLOW, -1, A_NORMAL, A_NORMAL};
+    case Style::kIntervalStart:
+    case Style::kIntervalEnd:
+    case Style::kIntervalSlot:
+      return {COLOR_MAGENTA, -1, A_BOLD, A_BOLD};
+    case Style::kInsideInterval:
+      return {COLOR_MAGENTA, -1, A_NORMAL, A_NORMAL};
+    case Style::kEmpty:
+      return {-1, -1, A_DIM, A_DIM};
+    case Style::kRuler:
+      return {COLOR_BLUE, -1, A_NORMAL, A_DIM};
+    case Style::kHeader:
+      return {COLOR_WHITE, COLOR_BLUE, A_BOLD, A_BOLD};
+    case Style::kProblem:
+      return {COLOR_RED, -1, A_BOLD, A_BOLD | A_UNDERLINE};
+    case Style::kSelected:
+      return {-1, -1, A_REVERSE, A_REVERSE};
+  }
+  return {-1, -1, A_NORMAL, A_NORMAL};
+}
+
+constexpr int kStyles = static_cast<int>(Style::kSelected) + 1;
+
+Input::Type KeyType(int key, bool* known) {
+  *known = true;
+  switch (key) {
+    case KEY_UP:
+      return Input::Type::kUp;
+    case KEY_DOWN:
+      return Input::Type::kDown;
+    case KEY_LEFT:
+      return Input::Type::kLeft;
+    case KEY_RIGHT:
+      return Input::Type::kRight;
+    case KEY_PPAGE:
+      return Input::Type::kPageUp;
+    case KEY_NPAGE:
+      return Input::Type::kPageDown;
+    case KEY_HOME:
+      return Input::Type::kHome;
+    case KEY_END:
+      return Input::Type::kEnd;
+    case KEY_BTAB:
+      return Input::Type::kBackTab;
+    case KEY_ENTER:
+      return Input::Type::kEnter;
+    case KEY_BACKSPACE:
+      return Input::Type::kBackspace;
+    default:
+      *known = false;
+      return Input::Type::kChar;
+  }
+}
+
+class Screen {
+ public:
+  bool Open(const TerminalOptions& options, std::string* error) {
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+      *error = "vmpl tui needs a terminal on stdin and stdout";
+      return false;
+    }
+    setlocale(LC_ALL, "");
+    screen_ = newterm(nullptr, stdout, stdin);
+    if (screen_ == nullptr) {
+      *error = "cannot drive this terminal (is TERM set?)";
+      return false;
+    }
+    set_term(screen_);
+    cbreak();
+    noecho();
+    nonl();
+    keypad(stdscr, TRUE);
+    curs_set(0);
+    set_escdelay(25);
+    colours_ = has_colors() && !options.monochrome;
+    if (colours_) {
+      start_color();
+      use_default_colors();
+      for (int s = 0; s < kStyles; s++) {
+        const StyleLook look = LookOf(static_cast<Style>(s));
+        init_pair(static_cast<short>(s + 1), look.foreground, look.background);
+      }
+    }
+    if (options.mouse) {
+      mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, nullptr);
+      mouseinterval(0);
+    }
+    return true;
+  }
+
+  ~Screen() {
+    if (screen_ != nullptr) {
+      endwin();
+      delscreen(screen_);
+    }
+  }
+
+  bool colours() const { return colours_; }
+
+  // Copies |frame| into ncurses' buffer and lets ncurses send what changed.
+  void Draw(const Frame& frame, bool monochrome) {
+    const bool colour = colours_ && !monochrome;
+    for (int y = 0; y < frame.height() && y < LINES; y++) {
+      for (int x = 0; x < frame.width() && x < COLS; x++) {
+        const Cell& cell = frame.at(x, y);
+        const StyleLook look = LookOf(cell.style);
+        wchar_t text[2] = {static_cast<wchar_t>(cell.glyph), L'\0'};
+        cchar_t cc;
+        setcchar(&cc, text, colour ? look.colour_attrs : look.mono_attrs,
+                 colour ? static_cast<short>(static_cast<int>(cell.style) + 1) : 0, nullptr);
+        mvadd_wch(y, x, &cc);
+      }
+    }
+    refresh();
+  }
+
+ private:
+  SCREEN* screen_ = nullptr;
+  bool colours_ = false;
+};
+
+// The next input, if any arrives within |timeout_ms|.
+std::optional<Input> ReadInput(int timeout_ms, bool* resized) {
+  timeout(timeout_ms);
+  wint_t ch = 0;
+  const int kind = get_wch(&ch);
+  if (kind == ERR) {
+    return std::nullopt;
+  }
+  if (kind == KEY_CODE_YES) {
+    if (ch == KEY_RESIZE) {
+      *resized = true;
+      return std::nullopt;
+    }
+    if (ch == KEY_MOUSE) {
+      MEVENT event;
+      if (getmouse(&event) != OK) {
+        return std::nullopt;
+      }
+      Input input;
+      input.x = event.x;
+      input.y = event.y;
+      if (event.bstate & BUTTON4_PRESSED) {
+        input.type = Input::Type::kWheelUp;
+      } else if (event.bstate & BUTTON5_PRESSED) {
+        input.type = Input::Type::kWheelDown;
+      } else if (event.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)) {
+        input.type = Input::Type::kClick;
+      } else {
+        return std::nullopt;
+      }
+      return input;
+    }
+    bool known = false;
+    const Input::Type type = KeyType(static_cast<int>(ch), &known);
+    return known ? std::optional<Input>(Input::Key(type)) : std::nullopt;
+  }
+  switch (ch) {
+    case L'\t':
+      return Input::Key(Input::Type::kTab);
+    case L'\r':
+    case L'\n':
+      return Input::Key(Input::Type::kEnter);
+    case 27:
+      return Input::Key(Input::Type::kEscape);
+    case 127:
+    case 8:
+      return Input::Key(Input::Type::kBackspace);
+    default:
+      return Input::Char(static_cast<char32_t>(ch));
+  }
+}
+
+}  // namespace
+
+bool RunTerminal(App& app, const TerminalOptions& options, std::string* error) {
+  Screen screen;
+  if (!screen.Open(options, error)) {
+    return false;
+  }
+  if (!screen.colours()) {
+    app.set_monochrome(true);
+  }
+  struct sigaction action {};
+  action.sa_handler = OnSignal;
+  sigemptyset(&action.sa_mask);
+  struct sigaction old_int, old_term, old_hup;
+  sigaction(SIGINT, &action, &old_int);
+  sigaction(SIGTERM, &action, &old_term);
+  sigaction(SIGHUP, &action, &old_hup);
+
+  Frame frame(COLS, LINES);
+  bool dirty = true;
+  uint64_t last_draw = 0;
+  while (!app.quit() && !g_stop.load()) {
+    const uint64_t now = MonotonicNs();
+    if (app.Tick(now)) {
+      dirty = true;
+    }
+    // Redraw at least once a second (clocks and rates move even when nothing else does).
+    if (dirty || now - last_draw >= 1'000'000'000) {
+      app.Render(frame);
+      screen.Draw(frame, app.monochrome());
+      dirty = false;
+      last_draw = now;
+    }
+    // Wait for input up to the next tick, then take everything already typed.
+    bool resized = false;
+    int wait_ms = 20;
+    while (std::optional<Input> input = ReadInput(wait_ms, &resized)) {
+      dirty |= app.Handle(*input);
+      wait_ms = 0;
+      if (app.quit()) {
+        break;
+      }
+    }
+    if (resized) {
+      frame = Frame(COLS, LINES);
+      dirty = true;
+    }
+  }
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
+  sigaction(SIGHUP, &old_hup, nullptr);
+  g_stop.store(false);
+  return true;
+}
+
+}  // namespace vmpl::tui

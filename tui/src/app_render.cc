@@ -90,7 +90,7 @@ void App::Render(Frame& frame) {
   std::string nodes_title = "Nodes";
   if (list != nullptr) {
     nodes_title = fmt::format("Nodes of {} (skew {:#x}, {} nodes{})",
-                              list->name.empty() ? fmt::format("{:#x}", list->address) : list->name,
+                              list->name.empty() ? fmt::format("{:#x}", list->address) : Printable(list->name),
                               list->skew, list->nodes.size(),
                               list->kind == inspect::SnapshotListKind::kSpliceList
                                   ? ", middle tree of a splice list"
@@ -161,7 +161,7 @@ void App::RenderTitle(Frame& frame, const Rect& r) const {
     x = region.Put(x, 0, "PAUSED", Style::kProblem);
     x = region.Put(x, 0, "  ", Style::kHeader);
   }
-  x = region.Put(x, 0, snapshot_.source.empty() ? source_->Describe() : snapshot_.source,
+  x = region.Put(x, 0, Printable(snapshot_.source.empty() ? source_->Describe() : snapshot_.source),
                  Style::kHeader);
   const size_t problems = snapshot_.problem_count();
   x = region.Put(x, 0, fmt::format("  lists {}  ", snapshot_.lists.size()), Style::kHeader);
@@ -240,7 +240,7 @@ void App::RenderStatus(Frame& frame, const Rect& r) const {
     case Prompt::kNone:
       break;
   }
-  region.Put(0, 0, message_.empty() ? std::string(kHints) : message_,
+  region.Put(0, 0, message_.empty() ? std::string(kHints) : Printable(message_),
              message_.empty() ? Style::kRuler : Style::kDefault);
 }
 

@@ -33,19 +33,6 @@ int CodePoints(const std::string& text) {
   return n;
 }
 
-// |name| with control characters replaced by '?', so that a name from the target cannot move
-// the cursor or change the terminal's state once the frame is on screen.
-std::string Printable(const std::string& name) {
-  std::string out = name;
-  for (char& c : out) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7F) {
-      c = '?';
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 ListsTable::ListsTable(const inspect::Snapshot& snapshot) {

@@ -7,19 +7,6 @@
 namespace vmpl::tui {
 namespace {
 
-// |text| with control characters replaced by '?', so that text from the target cannot move the
-// cursor or change the terminal's state once the frame is on screen.
-std::string Printable(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7F) {
-      c = '?';
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 ProblemsView::ProblemsView(const inspect::Snapshot& snapshot) {

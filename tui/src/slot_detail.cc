@@ -22,19 +22,6 @@ constexpr int kSlots = 16;
 constexpr uint64_t kNodeBytes = kSlots * kPageSize;
 constexpr size_t kDumpBytesPerLine = 16;
 
-// |text| with control characters replaced by '?', so that a name from the target cannot move the
-// cursor or change the terminal's state once the frame is on screen.
-std::string Printable(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7F) {
-      c = '?';
-    }
-  }
-  return out;
-}
-
 // Lines of "label: value", labels right-aligned so the values line up in one column.
 class DetailLines {
  public:

@@ -19,18 +19,6 @@ constexpr uint64_t kSlots = 16;
 constexpr uint64_t kNodeBytes = kSlots * kPageSize;
 constexpr int kLabelWidth = 10;
 
-// |text| with control characters replaced by '?' (names come from the target).
-std::string Printable(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7F) {
-      c = '?';
-    }
-  }
-  return out;
-}
-
 // Where VmPageSpliceList keeps the slot of one offset (VmPageSpliceList::SlotForOffset).
 enum class Part { kHead, kMiddle, kTail };
 struct SlotPlace {

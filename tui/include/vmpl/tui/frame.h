@@ -100,6 +100,10 @@ class Region {
   int height_;
 };
 
+// |text| with control characters replaced by '?': text from a target (list names, messages)
+// must not move the cursor or change the terminal's state once a frame is on screen.
+std::string Printable(std::string_view text);
+
 // |glyph| appended to |out| in UTF-8.
 void AppendUtf8(char32_t glyph, std::string& out);
 

@@ -370,7 +370,7 @@ Resolution TraceReplay::Apply(const Event& event, uint64_t index) {
       };
       if (r.slot.valid() && !fits(r.slot)) {
         Diverged(index, fmt::format("store to slot {} of a node, which has {} slots here",
-                                    r.slot.index, VmPageListNode::kPageFanOut));
+                                    r.slot.index, size_t{VmPageListNode::kPageFanOut}));
       } else if (r.slot.valid()) {
         VmPageListNode* node = NodeFor(r.slot);
         if (node == nullptr) {

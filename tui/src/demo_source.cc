@@ -73,7 +73,7 @@ class DemoSource final : public Source {
 
   ~DemoSource() override {
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      Lock lock(*this);
       stopping_ = true;
     }
     resume_.notify_all();
@@ -136,7 +136,7 @@ class DemoSource final : public Source {
 
   void SetPaused(bool paused) override {
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      Lock lock(*this);
       paused_ = paused;
     }
     resume_.notify_all();

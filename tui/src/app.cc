@@ -13,6 +13,8 @@
 #include <vmpl/inspect/snapshot_json.h>
 #include <vmpl/inspect/target.h>
 
+#include "vmpl/tui/events_view.h"
+
 namespace vmpl::tui {
 namespace {
 
@@ -115,6 +117,10 @@ void App::Adopt(inspect::Snapshot snapshot) {
   lists_table_ = std::make_unique<ListsTable>(snapshot_);
   problems_ = std::make_unique<ProblemsView>(snapshot_);
   problem_row_ = std::min(problem_row_, problems_->rows() == 0 ? 0 : problems_->rows() - 1);
+  const std::vector<Pane> panes = VisiblePanes();
+  if (std::find(panes.begin(), panes.end(), focus_) == panes.end()) {
+    focus_ = Pane::kLists;  // the Problems pane went with the last problem
+  }
   RebuildListViews();
 }
 
@@ -411,9 +417,10 @@ bool App::HandleMouse(const Input& input) {
         }
         break;
       case Pane::kProblems:
-        if (problems_ && line >= 0 &&
-            problem_first_ + static_cast<size_t>(line) < problems_->rows()) {
-          problem_row_ = problem_first_ + static_cast<size_t>(line);
+        // Below the view's count line.
+        if (problems_ && line >= 1 &&
+            problem_first_ + static_cast<size_t>(line - 1) < problems_->rows()) {
+          problem_row_ = problem_first_ + static_cast<size_t>(line - 1);
         }
         break;
       case Pane::kDetail:
@@ -464,10 +471,13 @@ void App::Move(int rows) {
       }
       break;
     case Pane::kEvents: {
-      // Up scrolls back in time.
+      // Up scrolls back in time, at most until the oldest event kept is the top row.
+      const size_t matching = events_.Newest(filter_, events_.size()).size();
+      const size_t visible =
+          static_cast<size_t>(std::max(layout_.events.height - 1 - kEventsHeaderLines, 1));
+      const int64_t most = matching > visible ? static_cast<int64_t>(matching - visible) : 0;
       const int64_t skip = static_cast<int64_t>(event_skip_) - rows;
-      event_skip_ = static_cast<size_t>(
-          std::clamp<int64_t>(skip, 0, static_cast<int64_t>(events_.size())));
+      event_skip_ = static_cast<size_t>(std::clamp<int64_t>(skip, 0, most));
       break;
     }
     case Pane::kProblems:

@@ -50,7 +50,8 @@ App::Layout App::ComputeLayout(int width, int height) const {
   const int list_rows = static_cast<int>(snapshot_.lists.size()) + 2;  // title and header
   if (width >= kTwoColumns) {
     const int left_w = std::clamp(std::max(width * 3 / 5, 96), 48, width - 40);
-    const int lists_h = std::clamp(list_rows, std::min(5, body_h), std::max(body_h * 2 / 5, 1));
+    const int lists_max = std::max(body_h * 2 / 5, 1);
+    const int lists_h = std::clamp(list_rows, std::min({5, body_h, lists_max}), lists_max);
     l.lists = {0, body_y, left_w, lists_h};
     l.nodes = {0, body_y + lists_h, left_w, body_h - lists_h};
     const int right_x = left_w + 1;
@@ -59,7 +60,8 @@ App::Layout App::ComputeLayout(int width, int height) const {
     l.detail = {right_x, body_y, right_w, detail_h};
     l.events = {right_x, body_y + detail_h, right_w, body_h - detail_h};
   } else {
-    const int lists_h = std::clamp(list_rows, std::min(4, body_h), std::max(body_h / 4, 1));
+    const int lists_max = std::max(body_h / 4, 1);
+    const int lists_h = std::clamp(list_rows, std::min({4, body_h, lists_max}), lists_max);
     const int nodes_h = (body_h - lists_h) * 2 / 5;
     const int detail_h = (body_h - lists_h - nodes_h) / 2;
     l.lists = {0, body_y, width, lists_h};
@@ -132,7 +134,8 @@ void App::Render(Frame& frame) {
   if (l.problems.height > 0 && problems_) {
     RenderPaneTitle(frame, l.problems, Pane::kProblems,
                     fmt::format("Problems ({})", snapshot_.problem_count()));
-    KeepVisible(problem_row_, l.problems.height - 1, problem_first_);
+    // The pane's title and the view's count line are above the rows.
+    KeepVisible(problem_row_, l.problems.height - 2, problem_first_);
     problems_->Render(frame, l.problems.x, l.problems.y + 1, l.problems.width,
                       l.problems.height - 1, problem_first_, problem_row_);
   }

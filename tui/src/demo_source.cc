@@ -10,8 +10,11 @@
 //
 // Tracing starts before the simulator exists, and the ring reader asks for a snapshot at once
 // (answered between steps by vmpl::trace::ServiceRequests), so every event is resolved to its
-// list. At full speed the ring can still overflow between two refreshes: the loss is counted and
-// the stream resynchronises from a new snapshot (ring_event_stream.h).
+// list. The simulator never outruns its viewer: flat out it writes events faster than one
+// thread can resolve them, so when the TUI has not yet read half the ring, the simulator waits
+// for it. "Flat out" is therefore as fast as the view can follow, and no event is lost. (A
+// process watched with --pid cannot be held back: there, a loss is counted and the stream
+// resynchronises, see ring_event_stream.h.)
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -45,7 +48,10 @@ using Clock = std::chrono::steady_clock;
 constexpr uint64_t kRingRecords = uint64_t{1} << 19;
 // The longest the simulator holds the lock in one go.
 constexpr auto kSlice = std::chrono::milliseconds(2);
-constexpr size_t kMaxRecordsPerPoll = size_t{1} << 20;
+// Records resolved per poll: about 25 ms of work, so a poll never costs the view a frame.
+constexpr size_t kMaxRecordsPerPoll = size_t{1} << 17;
+// The simulator waits while the TUI is this far behind.
+constexpr uint64_t kMaxBacklog = kRingRecords / 2;
 
 sim::SimConfig SimConfigFor(const DemoOptions& options) {
   sim::SimConfig config;
@@ -80,6 +86,7 @@ class DemoSource final : public Source {
     thread_.join();
     // Nothing may write to the ring once it is gone; the simulator's teardown is not shown.
     trace::Stop();
+    trace::Arm(nullptr);
     sim_.reset();
     events_.reset();
   }
@@ -113,7 +120,12 @@ class DemoSource final : public Source {
   }
 
   uint64_t PollEvents(EventLog& log) override {
-    return events_ ? events_->Poll(log, kMaxRecordsPerPoll) : 0;
+    if (!events_) {
+      return 0;
+    }
+    const uint64_t lost = events_->Poll(log, kMaxRecordsPerPoll);
+    drained_.store(events_->position(), std::memory_order_release);
+    return lost;
   }
 
   std::string EventsStatus() const override {
@@ -177,23 +189,37 @@ class DemoSource final : public Source {
         allowed = due > paced_steps ? due - paced_steps : 0;
       }
       uint64_t taken = 0;
-      while (taken < allowed && waiting_.load(std::memory_order_relaxed) == 0) {
+      bool backlogged = Backlogged();
+      while (taken < allowed && !backlogged && waiting_.load(std::memory_order_relaxed) == 0) {
         sim_->Step();
         trace::ServiceRequests();
         steps_++;
         taken++;
-        if ((taken & 15) == 0 && Clock::now() >= slice_end) {
-          break;
+        if ((taken & 15) == 0) {
+          if (Clock::now() >= slice_end) {
+            break;
+          }
+          backlogged = Backlogged();
         }
       }
       paced_steps += taken;
-      // Give way: to the TUI if it waits, and to time if the rate says so.
+      // Give way: to the TUI if it waits or is behind on events, and to time if the rate says so.
       lock.unlock();
-      if (taken == 0 || waiting_.load(std::memory_order_relaxed) != 0) {
-        std::this_thread::sleep_for(std::chrono::microseconds(taken == 0 ? 1000 : 50));
+      if (taken == 0 || backlogged || waiting_.load(std::memory_order_relaxed) != 0) {
+        std::this_thread::sleep_for(std::chrono::microseconds(taken == 0 || backlogged ? 500 : 50));
       }
       lock.lock();
     }
+  }
+
+  // True while the TUI has more than kMaxBacklog records of the ring still to read.
+  bool Backlogged() const {
+    if (!events_) {
+      return false;
+    }
+    const uint64_t head = ring_->Totals().head;
+    const uint64_t drained = drained_.load(std::memory_order_acquire);
+    return head > drained && head - drained > kMaxBacklog;
   }
 
   DemoOptions options_;
@@ -206,6 +232,7 @@ class DemoSource final : public Source {
   std::mutex mutex_;
   std::condition_variable resume_;
   std::atomic<int> waiting_{0};
+  std::atomic<uint64_t> drained_{0};  // the ring position the TUI has read up to
   bool paused_ = false;    // guarded by mutex_
   bool stopping_ = false;  // guarded by mutex_
   uint64_t steps_ = 0;     // guarded by mutex_

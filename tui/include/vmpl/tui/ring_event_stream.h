@@ -38,6 +38,8 @@ class RingEventStream {
   // Snapshots asked for since attaching (1 + resyncs after losses).
   uint64_t snapshot_requests() const { return snapshot_requests_; }
   uint64_t events() const { return next_index_; }
+  // The ring position reading has reached (records before it are consumed or lost).
+  uint64_t position() const { return reader_->position(); }
 
  private:
   enum class State { kWaiting, kSnapshot, kEvents };

@@ -13,6 +13,7 @@
 #include <vmpl/tui/frame.h>
 #include <vmpl/tui/lists_table.h>
 #include <vmpl/tui/node_map.h>
+#include <vmpl/tui/source_factory.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -252,6 +253,50 @@ TEST(NodeMapTest, ProblemsAreVisible) {
   s.nodes[1].slots[0] = 0x3 | (3 << 2);             // sentinel 3
   s.problems.push_back({0x2000, "canary 0x41414141, expected \"PLST\""});
   ExpectGolden("problems", RenderMap(s, 50, 4, 0, 9));
+}
+
+// Pages whose vm_page_t has split bits or a dirty state, read back from this process's memory
+// the way a source reads them (DecodePageStruct with the built-in layout's bit positions).
+TEST(NodeMapTest, PageCellsShowTheirVmPageT) {
+  TestList list;
+  std::vector<vm_page_t*> pages;
+  for (uint64_t p = 0; p < 6; p++) {
+    vm_page_t* page = vmpl::PageAllocator::Get().AllocPage();
+    pages.push_back(page);
+    list.Set(p, VmPageOrMarker::Page(page));
+  }
+  pages[1]->object.cow_left_split = 1;
+  pages[2]->object.cow_right_split = 1;
+  pages[3]->object.cow_left_split = 1;
+  pages[3]->object.cow_right_split = 1;
+  pages[4]->object.dirty_state = 2;
+  pages[5]->object.dirty_state = 3;
+  const SnapshotList snapshot = list.Snapshot();
+  NodeMap map(snapshot);
+  LiveProcessSource memory(getpid());
+  std::vector<vmpl::tui::PageStruct> read;
+  read.reserve(pages.size());
+  const auto lookup = [&](uint64_t address) -> const vmpl::tui::PageStruct* {
+    std::vector<uint8_t> bytes(sizeof(vm_page_t));
+    if (!memory.Read(address, bytes.data(), bytes.size()).ok()) {
+      return nullptr;
+    }
+    read.push_back(vmpl::tui::DecodePageStruct(address, bytes, BuiltinDecodeLayout()));
+    return &read.back();
+  };
+  Frame frame(40, 3);
+  map.Render(frame, 0, 0, 40, 3, 0, 99, lookup);
+  const std::string row = frame.ToText().substr(frame.ToText().rfind('\n', frame.ToText().size() - 2) + 1);
+  EXPECT_NE(row.find("#<>Xda.........."), std::string::npos) << frame.ToText();
+  // Without a lookup every page is '#'.
+  Frame plain(40, 3);
+  map.Render(plain, 0, 0, 40, 3, 0, 99);
+  EXPECT_NE(plain.ToText().find("######.........."), std::string::npos) << plain.ToText();
+  for (vm_page_t* page : pages) {
+    page->object.cow_left_split = 0;
+    page->object.cow_right_split = 0;
+    page->object.dirty_state = 0;
+  }
 }
 
 TEST(NodeMapTest, Legend) {

@@ -85,6 +85,7 @@ void App::Refresh(uint64_t now_ns) {
 
 void App::Adopt(inspect::Snapshot snapshot) {
   snapshot_ = std::move(snapshot);
+  page_cache_.clear();
   names_.clear();
   for (const inspect::SnapshotList& list : snapshot_.lists) {
     names_[list.address] = list.name;
@@ -176,6 +177,15 @@ void App::ReadSelectedPage() {
   if (decoded.kind == inspect::SlotKind::kPage) {
     page_ = source_->ReadPage(decoded.page, &page_error_);
   }
+}
+
+const PageStruct* App::CachedPage(uint64_t page) {
+  auto [it, inserted] = page_cache_.try_emplace(page);
+  if (inserted) {
+    std::string error;  // an unreadable page keeps its plain glyph
+    it->second = source_->ReadPage(page, &error);
+  }
+  return it->second ? &*it->second : nullptr;
 }
 
 void App::ReloadRecordingEvents() {

@@ -103,7 +103,8 @@ void App::Render(Frame& frame) {
     const int rows = l.nodes.height - 1 - NodeMap::kHeaderRows;
     KeepVisible(node_row_, rows, node_first_);
     node_map_->Render(frame, l.nodes.x, l.nodes.y + 1, l.nodes.width, l.nodes.height - 1,
-                      node_first_, node_row_);
+                      node_first_, node_row_,
+                      [this](uint64_t page) { return CachedPage(page); });
     const int cell_x = l.nodes.x + node_map_->ruler_width() + slot_;
     const int cell_y = l.nodes.y + 1 + NodeMap::kHeaderRows + static_cast<int>(node_row_ - node_first_);
     if (!list->nodes.empty() && cell_x < l.nodes.x + l.nodes.width && cell_x < frame.width() &&
@@ -150,7 +151,23 @@ void App::Render(Frame& frame) {
   if (help_) {
     const int w = std::min(HelpWidth(), frame.width());
     const int h = std::min(HelpHeight(), frame.height());
-    RenderHelp(frame, (frame.width() - w) / 2, (frame.height() - h) / 2, w, h);
+    // The glyph key below the keys, where there is room.
+    const int legend_h = 8;
+    const int top = std::max(0, (frame.height() - h - legend_h) / 2);
+    const int left = (frame.width() - w) / 2;
+    RenderHelp(frame, left, top, w, h);
+    if (top + h + legend_h <= frame.height()) {
+      for (int y = top + h; y < top + h + legend_h; y++) {
+        for (int x = left; x < left + w; x++) {
+          frame.PutGlyph(x, y, x == left || x == left + w - 1 ? U'|' : U' ', Style::kDefault);
+        }
+      }
+      for (int x = left; x < left + w; x++) {
+        frame.PutGlyph(x, top + h + legend_h - 1, x == left || x == left + w - 1 ? U'+' : U'-',
+                       Style::kDefault);
+      }
+      RenderNodeMapLegend(frame, left + 2, top + h, w - 4, legend_h - 1);
+    }
   }
 }
 

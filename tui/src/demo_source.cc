@@ -136,8 +136,10 @@ class DemoSource final : public Source {
   }
 
   std::optional<PageStruct> ReadPage(uint64_t address, std::string* error) override {
+    // Without the lock: the node map reads hundreds of pages a frame, and pausing the simulator
+    // for each would stall both. A page changing meanwhile reads as it is now (process_vm_readv
+    // never faults), as with any live process.
     std::vector<uint8_t> bytes(inspect::BuiltinDecodeLayout().page_struct_size);
-    Lock lock(*this);
     const inspect::ReadResult result = self_.Read(address, bytes.data(), bytes.size());
     if (!result.ok()) {
       *error = result.error;

@@ -168,7 +168,16 @@ void NodeMap::RenderHeader(Region& region) const {
   }
 }
 
-void NodeMap::RenderRow(Region& region, int row_y, size_t row, bool selected) const {
+char32_t PageGlyph(const PageStruct& page) {
+  if (page.left_split || page.right_split) {
+    return page.left_split && page.right_split ? U'X' : page.left_split ? U'<' : U'>';
+  }
+  // vm_page_t's dirty_state: 0 Untracked, 1 Clean, 2 Dirty, 3 AwaitingClean.
+  return page.dirty_state == 2 ? U'd' : page.dirty_state == 3 ? U'a' : U'#';
+}
+
+void NodeMap::RenderRow(Region& region, int row_y, size_t row, bool selected,
+                        const PageLookup& pages) const {
   const inspect::SnapshotNode& node = list_.nodes[row];
   const uint8_t state = state_[row];
   const bool problem = (state & kNodeProblem) != 0;
@@ -192,7 +201,12 @@ void NodeMap::RenderRow(Region& region, int row_y, size_t row, bool selected) co
   int open = state & kOpenMask;
   const int cells = ruler_width();
   for (size_t i = 0; i < kSlots; i++) {
-    const Cell cell = SlotCell(node.slots[i], open);
+    Cell cell = SlotCell(node.slots[i], open);
+    if (pages && cell.style == Style::kPage) {
+      if (const PageStruct* page = pages(node.slots[i])) {
+        cell.glyph = PageGlyph(*page);
+      }
+    }
     region.PutGlyph(cells + static_cast<int>(i), row_y, cell.glyph, cell.style);
   }
   if (problem) {
@@ -201,7 +215,7 @@ void NodeMap::RenderRow(Region& region, int row_y, size_t row, bool selected) co
 }
 
 void NodeMap::Render(Frame& frame, int x, int y, int width, int height, size_t first_row,
-                     size_t selected_row) const {
+                     size_t selected_row, const PageLookup& pages) const {
   Region region(frame, x, y, width, height);
   RenderHeader(region);
   if (list_.nodes.empty()) {
@@ -213,7 +227,7 @@ void NodeMap::Render(Frame& frame, int x, int y, int width, int height, size_t f
     if (row >= list_.nodes.size() || row < first_row) {
       break;
     }
-    RenderRow(region, row_y, row, row == selected_row);
+    RenderRow(region, row_y, row, row == selected_row, pages);
   }
 }
 
@@ -234,6 +248,11 @@ void RenderNodeMapLegend(Frame& frame, int x, int y, int width, int height) {
       {{"#", Style::kPage, "page"},
        {"o", Style::kMarker, "zero marker"},
        {".", Style::kEmpty, "empty"}},
+      {{"<", Style::kPage, ""},
+       {">", Style::kPage, ""},
+       {"X", Style::kPage, "page split left, right, both"},
+       {"d", Style::kPage, "dirty"},
+       {"a", Style::kPage, "awaiting clean page"}},
       {{"c", Style::kReference, "reference"},
        {"L", Style::kReference, "left split"},
        {"R", Style::kReference, "right split"},

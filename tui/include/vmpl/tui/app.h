@@ -124,6 +124,8 @@ class App {
   void Adopt(inspect::Snapshot snapshot);
   void RebuildListViews();
   void ReadSelectedPage();
+  // The vm_page_t at |page| (read once per snapshot, for the node map's page glyphs), or null.
+  const PageStruct* CachedPage(uint64_t page);
   void ReloadRecordingEvents();
 
   // Input.
@@ -188,6 +190,7 @@ class App {
   size_t problem_row_ = 0, problem_first_ = 0;
   size_t event_skip_ = 0;
 
+  std::unordered_map<uint64_t, std::optional<PageStruct>> page_cache_;  // this snapshot's
   std::optional<PageStruct> page_;
   std::string page_error_;
   uint64_t page_for_raw_ = 0;  // the raw slot value page_ was read for

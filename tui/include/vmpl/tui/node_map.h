@@ -8,6 +8,8 @@
 //
 // Glyphs tell every kind apart without colour (the style is the colour):
 //   #  page        o  zero marker      .  empty
+//   < > X  a page whose vm_page_t has the left, right or both split bits;  d a  a Dirty or
+//          AwaitingClean page (only when the caller reads the vm_page_t: see Render)
 //   c  reference   L  left split       R  right split      B  both split bits
 //   [ | - ]   zero interval, untracked: start, single-slot, inside (an empty slot), end
 //   ( : ~ )   the same, clean;   { * = }   the same, dirty
@@ -28,10 +30,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <functional>
 #include <vector>
 
 #include "vmpl/inspect/snapshot.h"
 #include "vmpl/tui/frame.h"
+#include "vmpl/tui/source.h"
 
 namespace vmpl::tui {
 
@@ -48,8 +52,12 @@ class NodeMap {
   // (x, y, width, height) of |frame|, everything clipped to the window and the frame. Row
   // |selected_row| (if shown) is marked with '>' and the selected style. A first_row past the end
   // shows the header only; an empty list shows "(no nodes)".
+  //
+  // With |pages|, a page's cell also shows what its vm_page_t says (PageGlyph): the caller reads
+  // the structures, only for the cells drawn, and answers null where it cannot.
+  using PageLookup = std::function<const PageStruct*(uint64_t page_address)>;
   void Render(Frame& frame, int x, int y, int width, int height, size_t first_row,
-              size_t selected_row) const;
+              size_t selected_row, const PageLookup& pages = nullptr) const;
 
   // Width of the ruler (selection mark, key and VMO offset) left of the 16 cells.
   int ruler_width() const { return 2 * digits_ + 4; }
@@ -61,7 +69,8 @@ class NodeMap {
   static constexpr uint8_t kNodeProblem = 0x4;
 
   void RenderHeader(Region& region) const;
-  void RenderRow(Region& region, int row_y, size_t row, bool selected) const;
+  void RenderRow(Region& region, int row_y, size_t row, bool selected,
+                 const PageLookup& pages) const;
 
   const inspect::SnapshotList& list_;
   std::vector<uint8_t> state_;
@@ -72,6 +81,11 @@ class NodeMap {
 // before it: for views that draw single slots the way the map does (the splice view's head and
 // tail). An interval end has nothing open before it, so it takes the problem style.
 Cell RawSlotCell(uint64_t raw);
+
+// A page cell's glyph from its vm_page_t: '<', '>' or 'X' for the left, right or both
+// copy-on-write split bits (hidden nodes of a clone tree), else 'd' for a Dirty and 'a' for an
+// AwaitingClean page (pager-backed VMOs), else '#'.
+char32_t PageGlyph(const PageStruct& page);
 
 // The glyph key above, as rows of text in |frame|'s window (x, y, width, height), each glyph in
 // the style the map draws it with.

@@ -33,6 +33,9 @@
 //                            delivered to the App, events lost, frames/s, mean and max frame time
 //                            (Tick + Render)
 //
+//   BM_RingEventStreamPoll   the viewer's cost per event: a simulator run's events read from a
+//                            ring, resolved to their lists and logged (items: events)
+//
 //   cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DVMPL_DEBUG_ASSERTS=OFF
 //   cmake --build build/release -j2 --target tui_bench
 //   ./build/release/bench/tui_bench
@@ -50,6 +53,9 @@
 #include <vmpl/tui/app.h>
 #include <vmpl/tui/frame.h>
 #include <vmpl/tui/node_map.h>
+#include <vmpl/tui/ring_event_stream.h>
+#include <vmpl/trace.h>
+#include <vmpl/trace_ring.h>
 #include <vmpl/tui/source_factory.h>
 
 #include <algorithm>
@@ -376,6 +382,51 @@ void BM_DemoLive(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_DemoLive)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
+
+// What one event costs the viewer: a simulator run of kPollSteps steps written into a private
+// ring big enough to hold all of it, then read, resolved and logged by a RingEventStream, as the
+// demo's and a live process's events are. Time per iteration is the whole drain; items are
+// events.
+constexpr uint64_t kPollSteps = 20000;
+void BM_RingEventStreamPoll(benchmark::State& state) {
+  for (auto _ : state) {
+    state.PauseTiming();
+    vmpl::trace::RingOptions options;
+    options.shared = false;
+    options.capacity = uint64_t{1} << 21;
+    options.mode = vmpl::trace::RingMode::kDropNewest;
+    std::string error;
+    std::unique_ptr<vmpl::trace::Ring> ring = vmpl::trace::Ring::Create(options, &error);
+    if (!ring) {
+      state.SkipWithError(error.c_str());
+      return;
+    }
+    vmpl::trace::Start(ring.get());
+    auto stream = std::make_unique<vmpl::tui::RingEventStream>(
+        vmpl::trace::RingReader::AttachInProcess(*ring, &error));
+    vmpl::tui::EventLog log;
+    vmpl::trace::ServiceRequests();  // the snapshot (of nothing yet) the stream asked for
+    {
+      vmpl::sim::SimConfig config;
+      config.page_budget = 16384;
+      vmpl::sim::Simulator sim(config);
+      sim.Run({.max_ops = kPollSteps});
+      vmpl::trace::Stop();
+      state.ResumeTiming();
+      const uint64_t lost = stream->Poll(log, SIZE_MAX);
+      state.PauseTiming();
+      if (lost != 0 || !stream->synced()) {
+        state.SkipWithError("the ring lost events or the stream never synced");
+      }
+      state.counters["events"] = static_cast<double>(log.total());
+      state.SetItemsProcessed(state.items_processed() + static_cast<int64_t>(log.total()));
+    }
+    stream.reset();
+    vmpl::trace::Arm(nullptr);
+    state.ResumeTiming();
+  }
+}
+BENCHMARK(BM_RingEventStreamPoll)->Unit(benchmark::kMillisecond)->Iterations(5);
 
 
 }  // namespace

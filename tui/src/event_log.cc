@@ -86,12 +86,14 @@ std::string EventFilter::Describe(const ListNamer& name) const {
 
 EventLog::EventLog(size_t capacity) : capacity_(capacity) {}
 
-void EventLog::Count(const StreamEvent& event) {
+void EventLog::Count(const StreamEvent& event) { Count(event.event.kind, event.time_ns); }
+
+void EventLog::Count(trace::EventKind kind, uint64_t time_ns) {
   if (!first_time_ns_) {
-    first_time_ns_ = event.time_ns;
+    first_time_ns_ = time_ns;
   }
   total_++;
-  totals_[Bucket(event.event.kind)]++;
+  totals_[Bucket(kind)]++;
 }
 
 void EventLog::Keep(const StreamEvent& event) {

@@ -32,14 +32,22 @@ void RingEventStream::Resync() {
 }
 
 uint64_t RingEventStream::Poll(EventLog& log, size_t max_records) {
-  size_t read_total = 0;
-  while (read_total < max_records) {
-    const size_t n = reader_->Read(batch_.data(), std::min(kBatch, max_records - read_total));
+  // Only the events the log will keep are turned into StreamEvents; the others are resolved (the
+  // resolver must see every one) and counted. What the ring holds now says which those are;
+  // records that arrive during the poll are all kept, which only builds a few more than needed.
+  const uint64_t head = reader_->Totals().head;
+  const uint64_t available =
+      std::min<uint64_t>(head > reader_->position() ? head - reader_->position() : 0, max_records);
+  const uint64_t keep_from = available > log.capacity() ? available - log.capacity() : 0;
+  uint64_t seen = 0;
+  size_t count = 0;
+  while (count < max_records) {
+    const size_t n = reader_->Read(batch_.data(), std::min(kBatch, max_records - count));
     if (n == 0) {
       break;
     }
-    read_total += n;
-    for (size_t i = 0; i < n; i++) {
+    count += n;
+    for (size_t i = 0; i < n; i++, seen++) {
       const trace::Event& event = batch_[i].event;
       switch (state_) {
         case State::kWaiting:
@@ -57,8 +65,12 @@ uint64_t RingEventStream::Poll(EventLog& log, size_t max_records) {
           break;
         case State::kEvents: {
           const inspect::Resolution resolution = resolver_->Apply(event);
-          if (!resolution.dropped) {
+          if (resolution.dropped) {
+            // The list's tracing is off: not shown.
+          } else if (seen >= keep_from) {
             log.Add(MakeStreamEvent(*resolver_, resolution, event, next_index_, clock_));
+          } else {
+            log.Count(event.kind, clock_.ToNs(event.timestamp));
           }
           next_index_++;
           break;

@@ -112,6 +112,9 @@ class EventLog {
   void Add(std::span<const StreamEvent> events);
   // |count| events the source lost (PollEvents' return value).
   void AddLost(uint64_t count);
+  // Counts an event of |kind| at |time_ns| without keeping it: for a producer that delivers far
+  // more events between two refreshes than the log keeps, so that only the kept ones are built.
+  void Count(trace::EventKind kind, uint64_t time_ns);
   // Forgets everything: events, counts, lost, rates and the time of the first event.
   void Clear();
 

@@ -45,6 +45,7 @@
 #include <vector>
 
 #include "../inspect/trace_test_traces.h"
+#include "golden.h"
 
 // Panes by name in failure messages (GoogleTest finds PrintTo in the type's namespace).
 namespace vmpl::tui {
@@ -55,6 +56,8 @@ void PrintTo(Pane pane, std::ostream* os) {
 }  // namespace vmpl::tui
 
 namespace {
+
+using vmpl::testing::ExpectGolden;
 
 using vmpl::inspect::BuiltinDecodeLayout;
 using vmpl::inspect::LiveProcessSource;
@@ -396,24 +399,6 @@ std::string Stable(const Frame& frame) {
     }
   }
   return "== text ==\n" + stable.ToText() + "== style ==\n" + stable.ToStyleText();
-}
-
-// Compares |actual| with golden/<name>.txt, or rewrites the file under VMPL_UPDATE_GOLDEN=1.
-void ExpectGolden(const std::string& name, const std::string& actual) {
-  const std::string path = std::string(VMPL_TUI_GOLDEN_DIR) + "/" + name + ".txt";
-  const char* update = std::getenv("VMPL_UPDATE_GOLDEN");
-  if (update != nullptr && std::string(update) == "1") {
-    std::ofstream out(path, std::ios::binary);
-    out << actual;
-    ASSERT_TRUE(out.good()) << "cannot write " << path;
-    return;
-  }
-  std::ifstream in(path, std::ios::binary);
-  ASSERT_TRUE(in.good()) << "no golden file " << path << " (VMPL_UPDATE_GOLDEN=1 writes it)";
-  std::stringstream expected;
-  expected << in.rdbuf();
-  EXPECT_EQ(actual, expected.str())
-      << "frame differs from " << path << " (VMPL_UPDATE_GOLDEN=1 rewrites it)";
 }
 
 // ---------------------------------------------------------------------------------------------

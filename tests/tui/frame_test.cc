@@ -20,7 +20,12 @@
 #include <sstream>
 #include <string>
 
+#include "golden.h"
+
 namespace {
+
+using vmpl::testing::Both;
+using vmpl::testing::ExpectGolden;
 
 using vmpl::inspect::BuiltinDecodeLayout;
 using vmpl::inspect::DecodePageList;
@@ -82,28 +87,6 @@ class TestList {
  private:
   VmPageList list_;
 };
-
-std::string Both(const Frame& frame) {
-  return "== text ==\n" + frame.ToText() + "== style ==\n" + frame.ToStyleText();
-}
-
-// Compares |actual| with golden/<name>.txt, or rewrites the file under VMPL_UPDATE_GOLDEN=1.
-void ExpectGolden(const std::string& name, const std::string& actual) {
-  const std::string path = std::string(VMPL_TUI_GOLDEN_DIR) + "/" + name + ".txt";
-  const char* update = std::getenv("VMPL_UPDATE_GOLDEN");
-  if (update != nullptr && std::string(update) == "1") {
-    std::ofstream out(path, std::ios::binary);
-    out << actual;
-    ASSERT_TRUE(out.good()) << "cannot write " << path;
-    return;
-  }
-  std::ifstream in(path, std::ios::binary);
-  ASSERT_TRUE(in.good()) << "no golden file " << path << " (VMPL_UPDATE_GOLDEN=1 writes it)";
-  std::stringstream expected;
-  expected << in.rdbuf();
-  EXPECT_EQ(actual, expected.str())
-      << "frame differs from " << path << " (VMPL_UPDATE_GOLDEN=1 rewrites it)";
-}
 
 std::string RenderMap(const SnapshotList& s, int width, int height, size_t first_row,
                       size_t selected_row) {

@@ -32,7 +32,12 @@
 #include <string>
 #include <vector>
 
+#include "golden.h"
+
 namespace {
+
+using vmpl::testing::Both;
+using vmpl::testing::ExpectGolden;
 
 using testing::HasSubstr;
 using testing::Not;
@@ -133,28 +138,6 @@ void FixAddresses(SnapshotList& s) {
 uint64_t SlotAddress(const vmpl::inspect::SnapshotNode& node, int slot) {
   const auto layout = BuiltinDecodeLayout();
   return node.address + layout.node_slots_offset + static_cast<uint64_t>(slot) * layout.slot_size;
-}
-
-std::string Both(const Frame& frame) {
-  return "== text ==\n" + frame.ToText() + "== style ==\n" + frame.ToStyleText();
-}
-
-// Compares |actual| with golden/<name>.txt, or rewrites the file under VMPL_UPDATE_GOLDEN=1.
-void ExpectGolden(const std::string& name, const std::string& actual) {
-  const std::string path = std::string(VMPL_TUI_GOLDEN_DIR) + "/" + name + ".txt";
-  const char* update = std::getenv("VMPL_UPDATE_GOLDEN");
-  if (update != nullptr && std::string(update) == "1") {
-    std::ofstream out(path, std::ios::binary);
-    out << actual;
-    ASSERT_TRUE(out.good()) << "cannot write " << path;
-    return;
-  }
-  std::ifstream in(path, std::ios::binary);
-  ASSERT_TRUE(in.good()) << "no golden file " << path << " (VMPL_UPDATE_GOLDEN=1 writes it)";
-  std::stringstream expected;
-  expected << in.rdbuf();
-  EXPECT_EQ(actual, expected.str())
-      << "frame differs from " << path << " (VMPL_UPDATE_GOLDEN=1 rewrites it)";
 }
 
 // The text of line |row| of |frame|, trailing spaces trimmed.

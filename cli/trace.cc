@@ -17,6 +17,7 @@ constexpr Registrar kTraceVerbs[] = {
     &RegisterTraceReplay,
     &RegisterTraceReport,
     &RegisterTraceExport,
+    &RegisterTraceLive,
 };
 
 constexpr char kTraceFooter[] = R"(EXAMPLES:
@@ -28,6 +29,8 @@ constexpr char kTraceFooter[] = R"(EXAMPLES:
                              rebuild every list event by event, checking invariants
   vmpl trace report sim.vmpltrace
   vmpl trace export sim.vmpltrace --format chrome -o sim.json
+  vmpl trace live -o run.vmpltrace -- vmpl sim --ops 100000
+                             trace a program with BPF from its USDT probes, from its start
 
 EXIT STATUS:
   0 fine, 1 the command found problems, 2 usage error, 3 unreadable input)";
@@ -42,14 +45,21 @@ Subcommand RegisterTraceCommand(CLI::App& root, const GlobalOptions& globals) {
   for (Registrar registrar : kTraceVerbs) {
     verbs->push_back(registrar(*trace, globals));
   }
-  return {trace, [verbs]() {
+  return {trace,
+          [verbs, &globals]() {
             for (const Subcommand& verb : *verbs) {
               if (verb.app->parsed()) {
+                if (!globals.passthrough.empty() && !verb.takes_passthrough) {
+                  fprintf(stderr, "vmpl trace %s: takes nothing after --\n",
+                          verb.app->get_name().c_str());
+                  return static_cast<int>(kExitUsage);
+                }
                 return verb.run();
               }
             }
             return static_cast<int>(kExitUsage);
-          }};
+          },
+          true};
 }
 
 }  // namespace vmpl::cli

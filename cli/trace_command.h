@@ -16,6 +16,7 @@ Subcommand RegisterTraceRecord(CLI::App& trace, const GlobalOptions& globals);
 Subcommand RegisterTraceReplay(CLI::App& trace, const GlobalOptions& globals);
 Subcommand RegisterTraceReport(CLI::App& trace, const GlobalOptions& globals);
 Subcommand RegisterTraceExport(CLI::App& trace, const GlobalOptions& globals);
+Subcommand RegisterTraceLive(CLI::App& trace, const GlobalOptions& globals);
 
 }  // namespace vmpl::cli
 

@@ -24,6 +24,10 @@ PACKAGES=(
   qemu-system-x86
   libncurses-dev
   tmux
+  libbpf-dev
+  bpftool
+  clang
+  pkg-config
 )
 
 missing=()

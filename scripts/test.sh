@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine: installs what is missing
-# (scripts/setup.sh), then configures, builds and runs ctest for the `default` preset
+# (scripts/setup.sh), mounts tracefs and bpffs for the BPF tests, then configures, builds and runs ctest for the `default` preset
 # (RelWithDebInfo, DEBUG_ASSERTs on), the `asan` preset (ASan + UBSan), and the trace ring's
 # tests under the `tsan` preset (ThreadSanitizer). Stops at the first failure with a non-zero
 # exit status. VMPL_JOBS sets the build parallelism (default 2).
@@ -11,6 +11,17 @@ jobs="${VMPL_JOBS:-2}"
 start=${SECONDS}
 
 ./scripts/setup.sh
+
+# The BPF tests (`vmpl trace live`) attach uprobes and use BPF maps; tracefs and bpffs are not
+# mounted at boot on every machine. Mounting needs root; without it the tests say why they skip.
+if [[ ${EUID} -eq 0 ]]; then
+  if ! mountpoint -q /sys/kernel/tracing 2>/dev/null; then
+    mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null || true
+  fi
+  if ! mountpoint -q /sys/fs/bpf 2>/dev/null; then
+    mount -t bpf bpf /sys/fs/bpf 2>/dev/null || true
+  fi
+fi
 
 for preset in default asan; do
   preset_start=${SECONDS}

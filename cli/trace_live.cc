@@ -44,7 +44,21 @@ struct LiveOptions {
   std::string binary;
   std::vector<std::string> kinds;  // event kind names; empty: all
   std::string objects;             // LO-HI
+  std::string list;                // a list's address
+  std::string offsets;             // LO-HI
 };
+
+// "LO-HI" (numbers in any base strtoull takes) into [lo, hi); false if it is not one.
+bool ParseRange(const std::string& text, uint64_t* lo, uint64_t* hi) {
+  unsigned long long a = 0, b = 0;
+  char tail = 0;
+  if (sscanf(text.c_str(), "%lli-%lli%c", &a, &b, &tail) != 2 || b <= a) {
+    return false;
+  }
+  *lo = a;
+  *hi = b;
+  return true;
+}
 
 std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop.store(true); }
@@ -136,14 +150,23 @@ int RunLive(const LiveOptions& options, const GlobalOptions& globals) {
       }
     }
   }
-  if (!options.objects.empty()) {
-    unsigned long long lo = 0, hi = 0;
-    if (sscanf(options.objects.c_str(), "%lli-%lli", &lo, &hi) != 2 || hi <= lo) {
-      fprintf(stderr, "vmpl trace live: --objects '%s' is not LO-HI\n", options.objects.c_str());
+  if (!options.objects.empty() &&
+      !ParseRange(options.objects, &tracer_options.object_lo, &tracer_options.object_hi)) {
+    fprintf(stderr, "vmpl trace live: --objects '%s' is not LO-HI\n", options.objects.c_str());
+    return kExitUsage;
+  }
+  if (!options.offsets.empty() &&
+      !ParseRange(options.offsets, &tracer_options.offset_lo, &tracer_options.offset_hi)) {
+    fprintf(stderr, "vmpl trace live: --offsets '%s' is not LO-HI\n", options.offsets.c_str());
+    return kExitUsage;
+  }
+  if (!options.list.empty()) {
+    char* end = nullptr;
+    tracer_options.list = strtoull(options.list.c_str(), &end, 0);
+    if (end == nullptr || *end != '\0' || tracer_options.list == 0) {
+      fprintf(stderr, "vmpl trace live: --list '%s' is not an address\n", options.list.c_str());
       return kExitUsage;
     }
-    tracer_options.object_lo = lo;
-    tracer_options.object_hi = hi;
   }
 
   std::string error;
@@ -274,6 +297,8 @@ constexpr char kLiveFooter[] = R"(EXAMPLES:
   vmpl trace live --pid 1234 -o live.vmpltrace --duration 10
                              a running process, with no ring and no help from it
   vmpl trace live --pid 1234 -o stores.vmpltrace --kind slot-store --kind node-alloc
+  vmpl trace live --pid 1234 -o one.vmpltrace --list 0x55d0c0a1b2c0 --offsets 0-0x100000
+                             one list (address from `vmpl inspect`), its first MiB
 
 Needs BPF (root, or CAP_BPF and CAP_PERFMON); the probes are in every program linked with vmpl's
 core. Events are filtered in the kernel; what the BPF ring could not hold is counted as lost.
@@ -301,6 +326,13 @@ Subcommand RegisterTraceLive(CLI::App& trace, const GlobalOptions& globals) {
       ->option_text("KIND");
   live->add_option("--objects", options->objects,
                    "Only events about objects (slots, nodes, lists) in LO-HI")
+      ->option_text("LO-HI");
+  live->add_option("--list", options->list,
+                   "Only this list's events (its address; its nodes are followed from their "
+                   "allocation)")
+      ->option_text("ADDR");
+  live->add_option("--offsets", options->offsets,
+                   "Only nodes and slots at these offsets (the tree's skewed offsets)")
       ->option_text("LO-HI");
   return Subcommand{live, [options, &globals]() { return RunLive(*options, globals); }, true};
 }

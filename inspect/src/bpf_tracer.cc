@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "usdt_events.skel.h"
+#include "vmpl/inspect/trace_resolver.h"
 
 namespace vmpl::inspect {
 namespace {
@@ -58,6 +59,10 @@ std::unique_ptr<BpfTracer> BpfTracer::Attach(const BpfTracerOptions& options, st
   skeleton->rodata->kind_mask = options.kind_mask;
   skeleton->rodata->object_lo = options.object_lo;
   skeleton->rodata->object_hi = options.object_hi;
+  skeleton->rodata->list_filter = options.list;
+  skeleton->rodata->offset_lo = options.offset_lo;
+  skeleton->rodata->offset_hi = options.offset_hi;
+  skeleton->rodata->node_slots_offset = BuiltinTraceLayout().node_slots_offset;
   bpf_map__set_max_entries(skeleton->maps.events, options.ring_bytes);
   if (const int err = usdt_events__load(skeleton); err != 0) {
     *error = fmt::format("cannot load the BPF programs: {}", Why(err));

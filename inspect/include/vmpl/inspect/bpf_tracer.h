@@ -5,8 +5,8 @@
 // USDT probes are in every program built against our core, traced or not: attaching to them
 // (libbpf's USDT support, which also raises the probes' semaphores so the hooks fire) gives the
 // same events, numbered and laid out as trace::Event, with no help from the target. Filters (a
-// mask of kinds, a range of object addresses) run in the kernel; hits that find the ring full
-// are counted (lost()).
+// mask of kinds, a range of object addresses, one list, a range of offsets) run in the kernel;
+// hits that find the ring full are counted (lost()).
 //
 // What it needs: root (or CAP_BPF + CAP_PERFMON) and a kernel that allows uprobes and ring
 // buffers; Attach says so clearly when it is refused. Destroying the tracer detaches everything.
@@ -36,6 +36,12 @@ struct BpfTracerOptions {
   uint64_t kind_mask = ~uint64_t{0};  // bit k set: events of EventKind k pass
   uint64_t object_lo = 0;             // events whose object is in [object_lo, object_hi) pass
   uint64_t object_hi = ~uint64_t{0};
+  // Only this list's events (0: every list), and only its nodes and slots whose offset (the
+  // skewed offset the tree sorts by) is in [offset_lo, offset_hi). Both follow the list's nodes
+  // from their allocation: nodes that existed before Attach are not seen.
+  uint64_t list = 0;
+  uint64_t offset_lo = 0;
+  uint64_t offset_hi = ~uint64_t{0};
   uint32_t ring_bytes = 16u << 20;    // the BPF ring buffer (a power of two, >= 4096)
 };
 

@@ -3,6 +3,7 @@
 // and `vmpl sim --trace`, with no cooperation from the target: no ring, no snapshot request.
 //
 // Two ways to start:
+//   --all --binary ELF every process running ELF, now and later, until --duration or a signal.
 //   --pid PID          a running process, from now on. Its lists' earlier state is unknown to the
 //                      file (a replay then counts divergences for nodes it never saw created).
 //   -- COMMAND ARGS    a program started by the tracer and traced from its first instruction: the
@@ -46,6 +47,7 @@ struct LiveOptions {
   std::string objects;             // LO-HI
   std::string list;                // a list's address
   std::string offsets;             // LO-HI
+  bool all = false;                // every process running --binary
 };
 
 // "LO-HI" (numbers in any base strtoull takes) into [lo, hi); false if it is not one.
@@ -127,8 +129,12 @@ std::string ResolveProgram(const std::string& name) {
 
 int RunLive(const LiveOptions& options, const GlobalOptions& globals) {
   const std::vector<std::string>& command = globals.passthrough;
-  if ((options.pid == 0) == command.empty()) {
-    fprintf(stderr, "vmpl trace live: give --pid PID or -- COMMAND ARGS (one of them)\n");
+  if ((options.pid != 0) + !command.empty() + options.all != 1) {
+    fprintf(stderr, "vmpl trace live: give one of --pid PID, --all --binary ELF, -- COMMAND\n");
+    return kExitUsage;
+  }
+  if (options.all && options.binary.empty()) {
+    fprintf(stderr, "vmpl trace live: --all needs --binary ELF (the program to trace)\n");
     return kExitUsage;
   }
   inspect::BpfTracerOptions tracer_options;
@@ -171,7 +177,7 @@ int RunLive(const LiveOptions& options, const GlobalOptions& globals) {
 
   std::string error;
   int release_fd = -1;
-  pid_t pid = options.pid;
+  pid_t pid = options.all ? -1 : options.pid;
   if (!command.empty()) {
     if (tracer_options.binary.empty()) {
       tracer_options.binary = ResolveProgram(command[0]);
@@ -260,7 +266,7 @@ int RunLive(const LiveOptions& options, const GlobalOptions& globals) {
         exited = true;
         break;
       }
-    } else if (kill(pid, 0) != 0 && errno == ESRCH) {
+    } else if (pid > 0 && kill(pid, 0) != 0 && errno == ESRCH) {
       exited = true;
       break;
     }
@@ -281,9 +287,12 @@ int RunLive(const LiveOptions& options, const GlobalOptions& globals) {
     kill(pid, SIGTERM);
     waitpid(pid, &status, 0);
   }
-  fprintf(stderr, "vmpl trace live: %llu events from pid %d into %s, %llu lost%s\n",
-          static_cast<unsigned long long>(writer->event_records()), pid, options.output.c_str(),
-          static_cast<unsigned long long>(lost), exited ? " (the process exited)" : "");
+  const std::string from =
+      pid > 0 ? fmt::format("pid {}", pid) : fmt::format("every process of {}", options.binary);
+  fprintf(stderr, "vmpl trace live: %llu events from %s into %s, %llu lost%s\n",
+          static_cast<unsigned long long>(writer->event_records()), from.c_str(),
+          options.output.c_str(), static_cast<unsigned long long>(lost),
+          exited ? " (the process exited)" : "");
   if (write_failed) {
     fprintf(stderr, "vmpl trace live: %s\n", writer->error().c_str());
     return kExitUnreadable;
@@ -297,6 +306,9 @@ constexpr char kLiveFooter[] = R"(EXAMPLES:
   vmpl trace live --pid 1234 -o live.vmpltrace --duration 10
                              a running process, with no ring and no help from it
   vmpl trace live --pid 1234 -o stores.vmpltrace --kind slot-store --kind node-alloc
+  vmpl trace live --all --binary ./build/default/cli/vmpl -o all.vmpltrace --duration 5
+                             every process running that program (events of several processes
+                             interleave: report them, do not replay them)
   vmpl trace live --pid 1234 -o one.vmpltrace --list 0x55d0c0a1b2c0 --offsets 0-0x100000
                              one list (address from `vmpl inspect`), its first MiB
 
@@ -315,6 +327,7 @@ Subcommand RegisterTraceLive(CLI::App& trace, const GlobalOptions& globals) {
       "live", "Trace a process live with BPF from its USDT probes (no cooperation needed)");
   live->footer(kLiveFooter);
   live->add_option("--pid", options->pid, "The process to trace")->option_text("PID");
+  live->add_flag("--all", options->all, "Every process running --binary, present and future");
   live->add_option("-o,--output", options->output, "The trace file to write")
       ->option_text("FILE")
       ->required();

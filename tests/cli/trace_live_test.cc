@@ -141,7 +141,10 @@ TEST_F(TraceLiveTest, RunningProcessByPidDetachesOnSigint) {
   const std::string live = TempPath("pid.vmpltrace");
   const pid_t tracer = Spawn({"trace", "live", "--pid", std::to_string(sim), "-o", live});
   ASSERT_GT(tracer, 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  for (int i = 0; i < 200 && access(live.c_str(), F_OK) != 0; i++) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // some events
   kill(tracer, SIGINT);
   int status = 0;
   ASSERT_EQ(waitpid(tracer, &status, 0), tracer);
@@ -161,11 +164,39 @@ TEST_F(TraceLiveTest, RunningProcessByPidDetachesOnSigint) {
   std::remove(live.c_str());
 }
 
+TEST_F(TraceLiveTest, EveryProcessOfABinary) {
+  const std::string live = TempPath("all.vmpltrace");
+  const pid_t tracer = Spawn({"trace", "live", "--all", "--binary", VMPL_BINARY, "--kind",
+                              "list-create", "-o", live, "--duration", "20"});
+  ASSERT_GT(tracer, 0);
+  // The tracer creates its file once the probes are attached.
+  for (int i = 0; i < 200 && access(live.c_str(), F_OK) != 0; i++) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(access(live.c_str(), F_OK), 0) << "the tracer never attached";
+  // Two processes started after the tracer.
+  ASSERT_EQ(RunVmpl("sim --ops 200 --seed 1 --quiet").exit_code, 0);
+  ASSERT_EQ(RunVmpl("sim --ops 200 --seed 2 --quiet").exit_code, 0);
+  kill(tracer, SIGTERM);
+  int status = 0;
+  ASSERT_EQ(waitpid(tracer, &status, 0), tracer);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  std::unique_ptr<trace::TraceReader> reader = Read(live);
+  ASSERT_TRUE(reader);
+  EXPECT_TRUE(reader->complete()) << reader->problem();
+  ASSERT_GT(reader->event_count(), 0u);
+  for (uint64_t i = 0; i < reader->event_count(); i++) {
+    EXPECT_EQ(reader->EventAt(i)->event.kind, trace::EventKind::kListCreate);
+  }
+  std::remove(live.c_str());
+}
+
 TEST_F(TraceLiveTest, UsageAndMissingProcess) {
   EXPECT_EQ(RunVmpl("trace live -o x.vmpltrace").exit_code, 2);
   EXPECT_EQ(RunVmpl("trace live --pid 1 -o x.vmpltrace -- /bin/true").exit_code, 2);
   EXPECT_EQ(RunVmpl("trace live --kind nonsense -o x.vmpltrace -- /bin/true").exit_code, 2);
   EXPECT_EQ(RunVmpl("trace replay x.vmpltrace -- /bin/true").exit_code, 2);
+  EXPECT_EQ(RunVmpl("trace live --all -o x.vmpltrace").exit_code, 2);
   const auto gone = RunVmpl("trace live --pid 999999999 -o '" + TempPath("gone") + "'");
   EXPECT_EQ(gone.exit_code, 3);
   EXPECT_NE(gone.err.find("999999999"), std::string::npos) << gone.err;

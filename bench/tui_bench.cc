@@ -196,6 +196,7 @@ class BigList {
 std::unique_ptr<vmpl::tui::App> OpenSelf(std::string* error) {
   vmpl::tui::SourceOptions options;
   options.kind = vmpl::tui::SourceOptions::Kind::kPid;
+  options.bpf_events = false;  // this process reads itself
   options.target.pid = getpid();
   options.target.registry = reinterpret_cast<uintptr_t>(&vmpl_registry);
   std::unique_ptr<vmpl::tui::Source> source = vmpl::tui::OpenTargetSource(options, error);
@@ -294,6 +295,7 @@ void BM_AppRefreshReadOnly(benchmark::State& state) {
   const vmpl::ScopedRegistration registration = BigList::Pages().Register();
   vmpl::tui::SourceOptions options;
   options.kind = vmpl::tui::SourceOptions::Kind::kPid;
+  options.bpf_events = false;  // this process reads itself
   options.target.pid = getpid();
   options.target.registry = reinterpret_cast<uintptr_t>(&vmpl_registry);
   std::string error;

@@ -191,6 +191,24 @@ TEST_F(TraceLiveTest, EveryProcessOfABinary) {
   std::remove(live.c_str());
 }
 
+// `vmpl tui --pid` of a process without a shared ring takes its events from the probes.
+TEST_F(TraceLiveTest, TuiFallsBackToBpfWithoutARing) {
+  const pid_t sim = Spawn({"sim", "--duration", "30", "--rate", "2000", "--quiet"});
+  ASSERT_GT(sim, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto frame = RunVmpl("tui --pid " + std::to_string(sim) +
+                             " --print --print-after 1.5 --size 160x40");
+  kill(sim, SIGINT);
+  int status = 0;
+  waitpid(sim, &status, 0);
+  ASSERT_EQ(frame.exit_code, 0) << frame.err;
+  EXPECT_EQ(frame.out.find("no event stream"), std::string::npos) << frame.out;
+  const size_t total = frame.out.find("total ");
+  ASSERT_NE(total, std::string::npos) << frame.out;
+  EXPECT_NE(frame.out.compare(total, 8, "total 0 "), 0) << frame.out;
+  EXPECT_NE(frame.out.find("slot-store"), std::string::npos) << frame.out;
+}
+
 TEST_F(TraceLiveTest, UsageAndMissingProcess) {
   EXPECT_EQ(RunVmpl("trace live -o x.vmpltrace").exit_code, 2);
   EXPECT_EQ(RunVmpl("trace live --pid 1 -o x.vmpltrace -- /bin/true").exit_code, 2);

@@ -407,6 +407,7 @@ std::string Stable(const Frame& frame) {
 std::unique_ptr<vmpl::tui::Source> OpenSelf() {
   vmpl::tui::SourceOptions options;
   options.kind = vmpl::tui::SourceOptions::Kind::kPid;
+  options.bpf_events = false;  // this process reads itself
   options.target.pid = getpid();
   options.target.registry = reinterpret_cast<uintptr_t>(&vmpl_registry);
   std::string error;

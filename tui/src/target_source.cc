@@ -1,6 +1,7 @@
 // The TUI's view of a target that is not us: a live process, a core file or a gdb stub, read
 // with inspect's Target exactly as `vmpl inspect` reads it. A live process's events come from its
-// shared ring when it has one (`vmpl sim --trace-shm`); cores and stubs have none.
+// shared ring when it has one (`vmpl sim --trace-shm`), else from its USDT probes through BPF;
+// cores and stubs have none.
 
 #include <fmt/format.h>
 #include <sys/types.h>
@@ -13,6 +14,7 @@
 #include <vmpl/inspect/target.h>
 #include <vmpl/trace_ring.h>
 
+#include "vmpl/tui/bpf_event_stream.h"
 #include "vmpl/tui/ring_event_stream.h"
 #include "vmpl/tui/source_factory.h"
 
@@ -32,10 +34,23 @@ class TargetSource final : public Source {
           trace::RingReader::Attach(static_cast<pid_t>(options.target.pid), &error);
       if (reader) {
         events_ = std::make_unique<RingEventStream>(std::move(reader));
-      } else {
+      } else if (!options.bpf_events) {
         events_status_ = fmt::format(
             "no event stream: {} (a vmpl program publishes one with `vmpl sim --trace-shm`)",
             error);
+      } else {
+        // No ring: the USDT probes, with BPF, need nothing from the target.
+        inspect::BpfTracerOptions bpf;
+        bpf.pid = options.target.pid;
+        std::string bpf_error;
+        if (auto tracer = inspect::BpfTracer::Attach(bpf, &bpf_error)) {
+          bpf_events_ = std::make_unique<BpfEventStream>(std::move(tracer));
+        } else {
+          events_status_ = fmt::format(
+              "no event stream: {}; and BPF: {} (a vmpl program publishes a ring with "
+              "`vmpl sim --trace-shm`)",
+              error, bpf_error);
+        }
       }
     } else {
       events_status_ = options.kind == SourceOptions::Kind::kCore
@@ -78,6 +93,9 @@ class TargetSource final : public Source {
   }
 
   uint64_t PollEvents(EventLog& log) override {
+    if (bpf_events_) {
+      return bpf_events_->Poll(log);
+    }
     return events_ ? events_->Poll(log, kMaxRecordsPerPoll) : 0;
   }
 
@@ -112,6 +130,7 @@ class TargetSource final : public Source {
   SourceOptions options_;
   std::unique_ptr<inspect::Target> target_;
   std::unique_ptr<RingEventStream> events_;
+  std::unique_ptr<BpfEventStream> bpf_events_;  // when the target has no ring
   std::string events_status_;
 };
 

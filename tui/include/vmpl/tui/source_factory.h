@@ -31,6 +31,9 @@ struct SourceOptions {
   inspect::SnapshotRequest request;   // kPid, kCore, kRemote: which lists
   inspect::DecodeLayout layout = inspect::BuiltinDecodeLayout();
   std::string trace;                  // kTrace: the file
+  // kPid: without a shared ring, read the events from the target's USDT probes with BPF. Off
+  // for a process reading itself (tests, benchmarks), which would trap on its own every event.
+  bool bpf_events = true;
 };
 
 // Null, with |*error| set, if the source cannot be opened at all.

@@ -57,6 +57,7 @@
 #include <vmpl/trace.h>
 #include <vmpl/trace_ring.h>
 #include <vmpl/tui/source_factory.h>
+#include <vmpl/trace_clock.h>
 
 #include <algorithm>
 #include <chrono>
@@ -139,12 +140,6 @@ BENCHMARK(BM_NodeMapRenderToText)->Unit(benchmark::kMicrosecond);
 // ---------------------------------------------------------------------------------------------
 // The App
 
-uint64_t MonotonicNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(ts.tv_nsec);
-}
-
 // A page list of this process that lives as long as the benchmark program: kPages real pages at
 // pages 0 .. kPages - 1, or (|interval|) kPages / 2 pages, a dirty zero interval of 2^30 pages,
 // then kPages / 2 pages. Registered only while a Registration of it is alive.
@@ -204,7 +199,7 @@ std::unique_ptr<vmpl::tui::App> OpenSelf(std::string* error) {
     return nullptr;
   }
   auto app = std::make_unique<vmpl::tui::App>(std::move(source));
-  app->Tick(MonotonicNs());
+  app->Tick(vmpl::trace::MonotonicNs());
   return app;
 }
 
@@ -278,7 +273,7 @@ void BM_AppRefresh(benchmark::State& state) {
   GotoMiddle(*app, big);
   // Each Tick is a refresh interval after the last (and after three times the last read's
   // cost, which the App also waits for), so every one reads.
-  uint64_t now = MonotonicNs();
+  uint64_t now = vmpl::trace::MonotonicNs();
   for (auto _ : state) {
     now += 1'000'000'000'000;
     if (!app->Tick(now)) {
@@ -351,20 +346,20 @@ void BM_DemoLive(benchmark::State& state) {
     }
     vmpl::tui::App app(std::move(source));
     vmpl::tui::Frame frame(160, 48);
-    const uint64_t start = MonotonicNs();
+    const uint64_t start = vmpl::trace::MonotonicNs();
     const Clock::time_point start_clock = Clock::now();
     uint64_t frames = 0;
     uint64_t frame_ns_total = 0;
     uint64_t frame_ns_max = 0;
     uint64_t last_tick = start;
     while (true) {
-      const uint64_t before = MonotonicNs();
+      const uint64_t before = vmpl::trace::MonotonicNs();
       if (before - start >= static_cast<uint64_t>(kLiveSeconds * 1e9)) {
         break;
       }
       app.Tick(before);
       app.Render(frame);
-      const uint64_t cost = MonotonicNs() - before;
+      const uint64_t cost = vmpl::trace::MonotonicNs() - before;
       last_tick = before;
       frames++;
       frame_ns_total += cost;
@@ -373,7 +368,7 @@ void BM_DemoLive(benchmark::State& state) {
     }
     // Steps are those the last read saw, at about the last tick.
     const double read_seconds = static_cast<double>(last_tick - start) / 1e9;
-    const double seconds = static_cast<double>(MonotonicNs() - start) / 1e9;
+    const double seconds = static_cast<double>(vmpl::trace::MonotonicNs() - start) / 1e9;
     state.counters["sim_steps_per_s"] = static_cast<double>(DemoSteps(app)) / read_seconds;
     state.counters["events_per_s"] = static_cast<double>(app.events().total()) / seconds;
     state.counters["events_lost"] = static_cast<double>(app.events().lost());

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -31,6 +30,7 @@
 #include <vmpl/inspect/bpf_tracer.h>
 #include <vmpl/inspect/trace_file.h>
 #include <vmpl/inspect/trace_resolver.h>
+#include <vmpl/trace_clock.h>
 
 #include "command.h"
 #include "trace_command.h"
@@ -64,12 +64,6 @@ bool ParseRange(const std::string& text, uint64_t* lo, uint64_t* hi) {
 
 std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop.store(true); }
-
-uint64_t MonotonicNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 // Starts |argv| stopped before exec: returns the child's pid and the fd whose close lets it go.
 pid_t SpawnWaiting(const std::vector<std::string>& argv, int* release_fd, std::string* error) {
@@ -189,15 +183,19 @@ int RunLive(const LiveOptions& options, const GlobalOptions& globals) {
     }
   }
   tracer_options.pid = pid;
-  std::unique_ptr<inspect::BpfTracer> tracer = inspect::BpfTracer::Attach(tracer_options, &error);
-  if (!tracer) {
-    fprintf(stderr, "vmpl trace live: %s\n", error.c_str());
+  // A child that never got to run its command is not left behind.
+  const auto fail = [&](const std::string& why) {
+    fprintf(stderr, "vmpl trace live: %s\n", why.c_str());
     if (release_fd >= 0) {
       kill(pid, SIGKILL);
       close(release_fd);
       waitpid(pid, nullptr, 0);
     }
-    return kExitUnreadable;
+    return static_cast<int>(kExitUnreadable);
+  };
+  std::unique_ptr<inspect::BpfTracer> tracer = inspect::BpfTracer::Attach(tracer_options, &error);
+  if (!tracer) {
+    return fail(error);
   }
 
   trace::TraceInfo info = trace::TraceInfo::ForThisProcess("vmpl trace live", "0.1.0");
@@ -212,13 +210,7 @@ int RunLive(const LiveOptions& options, const GlobalOptions& globals) {
   std::unique_ptr<trace::TraceWriter> writer =
       trace::TraceWriter::Create(options.output, info, &error);
   if (!writer) {
-    fprintf(stderr, "vmpl trace live: %s\n", error.c_str());
-    if (release_fd >= 0) {
-      kill(pid, SIGKILL);
-      close(release_fd);
-      waitpid(pid, nullptr, 0);
-    }
-    return kExitUnreadable;
+    return fail(error);
   }
 
   struct sigaction action {};
@@ -248,7 +240,7 @@ int RunLive(const LiveOptions& options, const GlobalOptions& globals) {
       flush();
     }
   };
-  const uint64_t start = MonotonicNs();
+  const uint64_t start = trace::MonotonicNs();
   bool exited = false;
   int status = 0;
   while (!g_stop.load() && !write_failed) {
@@ -258,7 +250,7 @@ int RunLive(const LiveOptions& options, const GlobalOptions& globals) {
     }
     flush();
     if (options.duration > 0 &&
-        static_cast<double>(MonotonicNs() - start) / 1e9 >= options.duration) {
+        static_cast<double>(trace::MonotonicNs() - start) / 1e9 >= options.duration) {
       break;
     }
     if (!command.empty()) {

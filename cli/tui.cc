@@ -5,7 +5,6 @@
 // source run for --print-after seconds: the same screen, for scripts, logs and bug reports.
 
 #include <stdio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -19,6 +18,7 @@
 #include <vmpl/tui/app.h>
 #include <vmpl/tui/source_factory.h>
 #include <vmpl/tui/terminal.h>
+#include <vmpl/trace_clock.h>
 
 #include "command.h"
 
@@ -45,20 +45,14 @@ struct TuiOptions {
   double print_after = 1.0;
 };
 
-uint64_t MonotonicNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(ts.tv_nsec);
-}
-
 // One frame of |app| as text on stdout, after |seconds| of a live source's refreshes.
 int PrintFrame(tui::App& app, int width, int height, double seconds) {
-  const uint64_t start = MonotonicNs();
+  const uint64_t start = trace::MonotonicNs();
   app.Tick(start);
   if (app.source().live()) {
-    while (MonotonicNs() - start < static_cast<uint64_t>(seconds * 1e9)) {
+    while (trace::MonotonicNs() - start < static_cast<uint64_t>(seconds * 1e9)) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      app.Tick(MonotonicNs());
+      app.Tick(trace::MonotonicNs());
     }
   }
   tui::Frame frame(width, height);

@@ -41,12 +41,6 @@ uint16_t CurrentCpu() {
   return cpu < 0 ? uint16_t{0xffff} : static_cast<uint16_t>(cpu);
 }
 
-uint64_t MonotonicNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
-
 void WriteToRing(const Event& event) {
   Ring* ring = g_ring.load(std::memory_order_acquire);
   if (ring != nullptr && vmpl_trace_active != 0) {
@@ -137,6 +131,12 @@ void Emit(EventKind kind, const void* object, uint32_t aux, uint64_t a0, uint64_
 }  // namespace hooks
 
 uint64_t NowTicks() { return __rdtsc(); }
+
+uint64_t MonotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
 
 ClockInfo MeasureClock(int calibration_ms) {
   static std::once_flag once;

@@ -189,12 +189,6 @@ uint64_t SelfStartTime() {
   return stat ? stat->start_time : 0;
 }
 
-uint64_t MonotonicNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
-}
-
 std::string ErrnoText(int error) { return std::string(strerror(error)); }
 
 void SetError(std::string* error, std::string text) {

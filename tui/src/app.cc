@@ -12,6 +12,7 @@
 #include <vmpl/inspect/raw_slot.h>
 #include <vmpl/inspect/snapshot_json.h>
 #include <vmpl/inspect/target.h>
+#include <vmpl/trace_clock.h>
 
 #include "vmpl/tui/events_view.h"
 
@@ -23,12 +24,6 @@ constexpr uint64_t kNodeSpan = 16 * kPageSize;
 // Events fetched around a recording's cursor for the events pane.
 constexpr uint64_t kRecordingEventsBefore = 512;
 constexpr uint64_t kRecordingEventsAfter = 8;
-
-uint64_t MonotonicNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 // "vmo:3/pager" as a file-name part: anything but letters, digits, '-' and '.' becomes '_'.
 std::string FileNamePart(const std::string& text) {
@@ -72,9 +67,9 @@ bool App::Tick(uint64_t now_ns) {
 }
 
 void App::Refresh(uint64_t now_ns) {
-  const uint64_t start = MonotonicNs();
+  const uint64_t start = trace::MonotonicNs();
   Adopt(source_->Read());
-  last_read_cost_ns_ = MonotonicNs() - start;
+  last_read_cost_ns_ = trace::MonotonicNs() - start;
   last_read_ns_ = now_ns;
   read_once_ = true;
   reads_++;
@@ -306,7 +301,7 @@ bool App::Handle(const Input& input) {
       Save();
       return true;
     case U'r':
-      Refresh(MonotonicNs());
+      Refresh(trace::MonotonicNs());
       message_ = fmt::format("read again: {} lists", snapshot_.lists.size());
       return true;
     case U'v':
@@ -709,7 +704,7 @@ void App::SeekBy(int64_t delta) {
     message_ = error;
     return;
   }
-  Refresh(MonotonicNs());
+  Refresh(trace::MonotonicNs());
   message_.clear();
 }
 

@@ -6,10 +6,11 @@
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
+
+#include <vmpl/trace_clock.h>
 
 namespace vmpl::tui {
 namespace {
@@ -17,12 +18,6 @@ namespace {
 std::atomic<bool> g_stop{false};
 
 void OnSignal(int) { g_stop.store(true); }
-
-uint64_t MonotonicNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 // Colour pairs, one per style that has a colour (pair numbers are the style's value + 1).
 struct StyleLook {
@@ -236,7 +231,7 @@ bool RunTerminal(App& app, const TerminalOptions& options, std::string* error) {
   bool dirty = true;
   uint64_t last_draw = 0;
   while (!app.quit() && !g_stop.load()) {
-    const uint64_t now = MonotonicNs();
+    const uint64_t now = trace::MonotonicNs();
     if (app.Tick(now)) {
       dirty = true;
     }

@@ -31,6 +31,10 @@ ClockInfo MeasureClock(int calibration_ms = 20);
 // The tick count an event is stamped with now.
 uint64_t NowTicks();
 
+// CLOCK_MONOTONIC now, in nanoseconds: what ClockInfo converts ticks to, and what the tools use
+// for their own timing (refresh intervals, durations).
+uint64_t MonotonicNs();
+
 }  // namespace vmpl::trace
 
 #endif  // VMPL_TRACE_CLOCK_H_

@@ -30,12 +30,21 @@ std::unique_ptr<BpfTracer> AttachOrSkip(BpfTracerOptions options, std::string* w
   return tracer;
 }
 
+// True if |error| says the kernel refused BPF itself (permission, or no support), the one
+// reason to skip rather than fail.
+bool KernelRefused(const std::string& error) {
+  return error.find("not permitted") != std::string::npos ||
+         error.find("not supported") != std::string::npos ||
+         error.find("not implemented") != std::string::npos;
+}
+
 #define ATTACH_OR_SKIP(tracer, options)                                     \
   std::string attach_error;                                                 \
   std::unique_ptr<BpfTracer> tracer = AttachOrSkip(options, &attach_error); \
-  if (!tracer) {                                                            \
+  if (!tracer && KernelRefused(attach_error)) {                             \
     GTEST_SKIP() << "the kernel refuses BPF here: " << attach_error;        \
-  }
+  }                                                                         \
+  ASSERT_TRUE(tracer) << attach_error
 
 // Markers into pages [first, first + count) of |list|.
 void Mark(VmPageList& list, uint64_t first, uint64_t count) {

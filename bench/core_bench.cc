@@ -31,6 +31,8 @@
 #include <string>
 #include <vector>
 
+#include "std_map_twin.h"
+
 namespace {
 
 constexpr uint64_t kPage = PAGE_SIZE;
@@ -146,7 +148,7 @@ class PageListImpl {
 
 class StdMapImpl {
  public:
-  using Map = std::map<uint64_t, uint64_t>;
+  using Map = vmpl::bench::OffsetMap;
 
   void InsertPage(uint64_t offset) { map_.try_emplace(offset, offset | 1); }
   void InsertMarker(uint64_t offset) { map_.try_emplace(offset, 1); }
@@ -162,25 +164,11 @@ class StdMapImpl {
     return pages;
   }
   size_t RemoveRange(uint64_t start, uint64_t end) {
-    size_t removed = 0;
-    auto first = map_.lower_bound(start);
-    auto last = map_.lower_bound(end);
-    for (auto it = first; it != last; ++it) {
-      it->second = 0;
-      removed++;
-    }
-    map_.erase(first, last);
-    return removed;
+    return vmpl::bench::RemoveRange(map_, start, end);
   }
   // Moves the entries of [offset, offset + length) into a new map, node by node (no allocation).
   Map Take(uint64_t offset, uint64_t length) {
-    Map taken;
-    auto it = map_.lower_bound(offset);
-    const auto last = map_.lower_bound(offset + length);
-    while (it != last) {
-      taken.insert(taken.end(), map_.extract(it++));
-    }
-    return taken;
+    return vmpl::bench::ExtractRange(map_, offset, length);
   }
   // Intervals are entries start -> (end | kIntervalTag); a split at |offset| inside [s, e)
   // becomes [s, offset), a marker at offset, and [offset + page, e).

@@ -27,6 +27,8 @@
 #include <string>
 #include <vector>
 
+#include "std_map_twin.h"
+
 namespace {
 
 constexpr uint64_t kPage = PAGE_SIZE;
@@ -192,7 +194,7 @@ class PageListImpl {
 
 class StdMapImpl {
  public:
-  using Map = std::map<uint64_t, uint64_t>;
+  using Map = vmpl::bench::OffsetMap;
 
   bool InsertMarker(uint64_t offset) {
     map_[offset] = kMapMarker;
@@ -215,25 +217,12 @@ class StdMapImpl {
     return sum;
   }
   size_t RemoveRange(uint64_t start, uint64_t end) {
-    size_t removed = 0;
-    auto first = map_.lower_bound(start);
-    auto last = map_.lower_bound(end);
-    for (auto it = first; it != last; ++it) {
-      it->second = 0;
-      removed++;
-    }
-    map_.erase(first, last);
-    return removed;
+    return vmpl::bench::RemoveRange(map_, start, end);
   }
   // Moves the entries of the range into a second map node by node, then pops that map from the
   // front.
   size_t TakeAndPop(uint64_t offset, uint64_t length) {
-    Map taken;
-    auto it = map_.lower_bound(offset);
-    const auto last = map_.lower_bound(offset + length);
-    while (it != last) {
-      taken.insert(taken.end(), map_.extract(it++));
-    }
+    Map taken = vmpl::bench::ExtractRange(map_, offset, length);
     size_t markers = 0;
     while (!taken.empty()) {
       auto node = taken.extract(taken.begin());

@@ -256,6 +256,34 @@ std::string Violation::ToString() const {
   return text + ": " + message;
 }
 
+namespace {
+
+// The node table (vmpl/node_table.h) must map every node's key to that node and hold nothing else.
+// A list read from another process or a core never has one: its copy's table is dropped.
+void CheckNodeTable(const VmPageList& list, const NodeTree& tree, size_t max_nodes,
+                    Reporter& report) {
+  const vmpl::NodeTable& table = Access::node_table(list);
+  if (!table.active()) {
+    return;
+  }
+  const uintptr_t list_addr = reinterpret_cast<uintptr_t>(&list);
+  if (table.size() != tree.size()) {
+    report.Add(Violation::Kind::kTree, list_addr,
+               "node table holds " + std::to_string(table.size()) + " nodes, the tree " +
+                   std::to_string(tree.size()));
+  }
+  for (const VmPageListNode* node : CollectNodes(tree, max_nodes)) {
+    const VmPageListNode* found = table.Find(node->offset());
+    if (found != node) {
+      report.Add(Violation::Kind::kTree, reinterpret_cast<uintptr_t>(node),
+                 "node table maps node offset " + Hex(node->offset()) + " to " +
+                     Hex(reinterpret_cast<uintptr_t>(found)) + ", not to this node");
+    }
+  }
+}
+
+}  // namespace
+
 std::vector<Violation> Validate(const VmPageList& list, const ValidateOptions& options) {
   std::vector<Violation> violations;
   Reporter report(&violations);
@@ -268,6 +296,7 @@ std::vector<Violation> Validate(const VmPageList& list, const ValidateOptions& o
 
   const NodeTree& tree = Access::nodes(list);
   CheckTree(tree, options.max_nodes, report);
+  CheckNodeTable(list, tree, options.max_nodes, report);
 
   IntervalTracker intervals(report);
   for (const VmPageListNode* node : CollectNodes(tree, options.max_nodes)) {

@@ -4,7 +4,10 @@
 
 #include <fbl/alloc_checker.h>
 #include <vm/vm_page_list.h>
+#include <vmpl/node_allocator.h>
 #include <vmpl/page_allocator.h>
+
+#include <new>
 
 #include "gdb_autoload.h"
 
@@ -24,6 +27,24 @@ using IntervalSentinel = VmPageOrMarker::IntervalSentinel;
 // VmPageListNode
 
 VmPageListNode::VmPageListNode(uint64_t offset) : obj_offset_(offset) {}
+
+void* VmPageListNode::operator new(size_t size) {
+  void* memory = vmpl::NodeAllocator::Allocate(size);
+  if (memory == nullptr) {
+    throw std::bad_alloc();
+  }
+  return memory;
+}
+
+void* VmPageListNode::operator new(size_t size, fbl::AllocChecker* ac) noexcept {
+  return vmpl::NodeAllocator::AllocateChecked(size, ac);
+}
+
+void VmPageListNode::operator delete(void* memory) { vmpl::NodeAllocator::Free(memory); }
+
+void VmPageListNode::operator delete(void* memory, fbl::AllocChecker*) noexcept {
+  vmpl::NodeAllocator::Free(memory);
+}
 
 VmPageListNode::~VmPageListNode() {
   canary_.Assert();
@@ -45,7 +66,8 @@ VmPageList::~VmPageList() {
   VMPL_TRACE_EVENT(kListDestroy, this, 0, 0, 0, 0, 0);
 }
 
-VmPageList::VmPageList(VmPageList&& other) : list_(ktl::move(other.list_)) {
+VmPageList::VmPageList(VmPageList&& other)
+    : list_(ktl::move(other.list_)), node_table_(ktl::move(other.node_table_)) {
   list_skew_ = other.list_skew_;
   other.list_skew_ = 0;
   VMPL_TRACE_EVENT(kListCreate, this, 0, static_cast<uint64_t>(vmpl::trace::ListKind::kPageList), 0,
@@ -58,6 +80,7 @@ VmPageList& VmPageList::operator=(VmPageList&& other) {
   DEBUG_ASSERT(HasNoPageOrRef());
   ClearNodes();
   list_ = ktl::move(other.list_);
+  node_table_ = ktl::move(other.node_table_);
   list_skew_ = other.list_skew_;
   other.list_skew_ = 0;
   VMPL_TRACE_EVENT(kListMove, this, 0, reinterpret_cast<uintptr_t>(&other), 0, 0, 0);
@@ -73,7 +96,7 @@ VmPageListNode* VmPageList::AllocateNode(uint64_t node_offset) {
     return nullptr;
   }
   VmPageListNode* raw = node.get();
-  list_.insert(ktl::move(node));
+  LinkNode(ktl::move(node));
   VMPL_TRACE_EVENT(kNodeAlloc, this, 0, reinterpret_cast<uintptr_t>(raw), node_offset, 0, 0);
   return raw;
 }
@@ -81,16 +104,70 @@ VmPageListNode* VmPageList::AllocateNode(uint64_t node_offset) {
 void VmPageList::FreeNode(VmPageListNode& node) {
   DEBUG_ASSERT(node.HasNoPageOrRef());
   VMPL_TRACE_EVENT(kNodeFree, this, 0, reinterpret_cast<uintptr_t>(&node), node.offset(), 0, 0);
-  list_.erase(node);
+  UnlinkNode(node);  // The returned pointer frees the node.
+}
+
+void VmPageList::LinkNode(ktl::unique_ptr<VmPageListNode> node) {
+  const uint64_t key = node->offset();
+  VmPageListNode* raw = node.get();
+  list_.insert(ktl::move(node));
+  if (node_table_.active()) {
+    node_table_.Insert(key, raw);
+  } else if (list_.size() >= vmpl::NodeTable::kMinNodes) {
+    RebuildNodeTable();  // first time big enough, or the table was dropped
+  }
+}
+
+void VmPageList::RebuildNodeTable() {
+  if (list_.size() < vmpl::NodeTable::kMinNodes) {
+    node_table_.Drop();
+    return;
+  }
+  node_table_.Build(list_.size(), [this](auto place) {
+    for (VmPageListNode& n : list_) {
+      place(n.offset(), &n);
+    }
+  });
+}
+
+bool VmPageList::SuspendNodeTableFor(uint64_t start_offset, uint64_t end_offset) {
+  if (!node_table_.active() || list_.is_empty() ||
+      !SkewedOffsetFits(end_offset - PAGE_SIZE, list_skew_) || end_offset <= start_offset) {
+    return false;
+  }
+  const bool covers_all = NodeOffset(start_offset) <= list_.front().offset() &&
+                          NodeOffset(end_offset - PAGE_SIZE) >= list_.back().offset();
+  if (covers_all) {
+    node_table_.Drop();
+  }
+  return covers_all;
+}
+
+void VmPageList::ForgetNodes(const fbl::WAVLTree<uint64_t, ktl::unique_ptr<VmPageListNode>>& gone) {
+  if (!node_table_.active()) {
+    return;
+  }
+  if (list_.size() < gone.size()) {
+    RebuildNodeTable();
+    return;
+  }
+  for (const VmPageListNode& node : gone) {
+    node_table_.Erase(node.offset());
+  }
+}
+
+ktl::unique_ptr<VmPageListNode> VmPageList::UnlinkNode(VmPageListNode& node) {
+  node_table_.Erase(node.offset());
+  return list_.erase(node);
 }
 
 void VmPageList::ClearNodes() {
   if (VMPL_TRACE_WANTED()) {
     for (auto& node : list_) {
-      VMPL_TRACE_EVENT(kNodeFree, this, 0, reinterpret_cast<uintptr_t>(&node), node.offset(), 0,
-                       0);
+      VMPL_TRACE_EVENT(kNodeFree, this, 0, reinterpret_cast<uintptr_t>(&node), node.offset(), 0, 0);
     }
   }
+  node_table_.Drop();
   list_.clear();
 }
 
@@ -98,8 +175,8 @@ VmPageOrMarker* VmPageList::LookupSlot(uint64_t offset) {
   if (!SkewedOffsetFits(offset, list_skew_)) {
     return nullptr;
   }
-  auto node = list_.find(NodeOffset(offset));
-  return node.IsValid() ? &node->Lookup(NodeIndex(offset)) : nullptr;
+  VmPageListNode* node = FindNode(NodeOffset(offset));
+  return node != nullptr ? &node->Lookup(NodeIndex(offset)) : nullptr;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -117,11 +194,11 @@ VMPLCursor VmPageList::LookupMutableCursor(uint64_t offset) {
   if (!SkewedOffsetFits(offset, list_skew_)) {
     return VMPLCursor();
   }
-  auto node = list_.find(NodeOffset(offset));
-  if (!node.IsValid()) {
+  VmPageListNode* node = FindNode(NodeOffset(offset));
+  if (node == nullptr) {
     return VMPLCursor();
   }
-  return VMPLCursor(ktl::move(node), static_cast<uint>(NodeIndex(offset)));
+  return VMPLCursor(list_.make_iterator(*node), static_cast<uint>(NodeIndex(offset)));
 }
 
 VmPageOrMarker* VmPageList::LookupOrAllocateInternal(uint64_t offset) {
@@ -134,8 +211,7 @@ VmPageOrMarker* VmPageList::LookupOrAllocateInternal(uint64_t offset) {
     return nullptr;
   }
   const size_t index = NodeIndex(offset);
-  auto node = list_.find(node_offset);
-  if (node.IsValid()) {
+  if (VmPageListNode* node = FindNode(node_offset)) {
     return &node->Lookup(index);
   }
   VmPageListNode* new_node = AllocateNode(node_offset);
@@ -282,9 +358,9 @@ ktl::pair<VmPageOrMarker*, bool> VmPageList::LookupOrAllocateCheckForInterval(ui
 
 void VmPageList::ReturnEmptySlot(uint64_t offset) {
   VMPL_TRACE_OP(this, kReturnEmptySlot, offset, 0);
-  auto node = list_.find(NodeOffset(offset));
-  DEBUG_ASSERT(node.IsValid());
-  if (!node.IsValid()) {
+  VmPageListNode* node = FindNode(NodeOffset(offset));
+  DEBUG_ASSERT(node != nullptr);
+  if (node == nullptr) {
     return;
   }
   DEBUG_ASSERT(node->Lookup(NodeIndex(offset)).IsEmpty());
@@ -295,8 +371,8 @@ VmPageOrMarker VmPageList::RemoveContent(uint64_t offset) {
   if (!SkewedOffsetFits(offset, list_skew_)) {
     return VmPageOrMarker::Empty();
   }
-  auto node = list_.find(NodeOffset(offset));
-  if (!node.IsValid()) {
+  VmPageListNode* node = FindNode(NodeOffset(offset));
+  if (node == nullptr) {
     return VmPageOrMarker::Empty();
   }
   VmPageOrMarker content = ktl::move(node->Lookup(NodeIndex(offset)));
@@ -526,16 +602,16 @@ zx_status_t VmPageList::AddZeroIntervalInternal(uint64_t start_offset, uint64_t 
   VmPageListNode* nodes_to_check[3] = {};
   size_t nodes_to_check_count = 0;
   auto check_node_later = [&](uint64_t offset) {
-    auto node = list_.find(NodeOffset(offset));
-    if (!node.IsValid()) {
+    VmPageListNode* node = FindNode(NodeOffset(offset));
+    if (node == nullptr) {
       return;
     }
     for (size_t i = 0; i < nodes_to_check_count; i++) {
-      if (nodes_to_check[i] == &*node) {
+      if (nodes_to_check[i] == node) {
         return;
       }
     }
-    nodes_to_check[nodes_to_check_count++] = &*node;
+    nodes_to_check[nodes_to_check_count++] = node;
   };
 
   // 4. A reused slot that neither side needs is given back.
@@ -681,10 +757,10 @@ zx_status_t VmPageList::PopulateSlotsInInterval(uint64_t start_offset, uint64_t 
   const uint64_t last_node = NodeOffset(inner_last);
   for (uint64_t node_offset = first_missing_node; node_offset < last_node;
        node_offset += kNodeSize) {
-    DEBUG_ASSERT(!list_.find(node_offset).IsValid());
+    DEBUG_ASSERT(FindNode(node_offset) == nullptr);
     if (!AllocateNode(node_offset)) {
       for (uint64_t undo = first_missing_node; undo < node_offset; undo += kNodeSize) {
-        FreeNode(*list_.find(undo));
+        FreeNode(*FindNode(undo));
       }
       ReturnIntervalSlot(last_offset);
       ReturnIntervalSlot(start_offset);
@@ -843,16 +919,18 @@ void VmPageList::MergeFrom(
   const uint64_t node_shift = ROUNDDOWN(offset + other.list_skew_, kNodeSize);
   auto other_node = other.list_.lower_bound(node_shift);
   DEBUG_ASSERT(!other_node.IsValid() || other_node == other.list_.begin());
+  // Every node left in |other| leaves it: its table would only be emptied entry by entry.
+  other.node_table_.Drop();
   while (other_node.IsValid()) {
     DEBUG_ASSERT(other_node->HasNoIntervalSentinel());
     DEBUG_ASSERT(other_node->GetKey() < end_offset + other.list_skew_);
     auto current = other_node++;
-    ktl::unique_ptr<VmPageListNode> node = other.list_.erase(current);
+    ktl::unique_ptr<VmPageListNode> node = other.UnlinkNode(*current);
     const uint64_t other_base = node->offset() - other.list_skew_;
     node->set_offset(node->offset() - node_shift);
 
-    auto target = list_.find(node->offset());
-    if (target.IsValid()) {
+    VmPageListNode* target = FindNode(node->offset());
+    if (target != nullptr) {
       // Both lists have content in this node: we keep ours, theirs fills our empty slots.
       DEBUG_ASSERT(target->HasNoIntervalSentinel());
       for (size_t i = 0; i < VmPageListNode::kPageFanOut; i++) {
@@ -876,7 +954,7 @@ void VmPageList::MergeFrom(
                        node->offset(), 0, 0);
     } else {
       VmPageListNode& moved = *node;
-      list_.insert(ktl::move(node));
+      LinkNode(ktl::move(node));
       VMPL_TRACE_EVENT(kNodeTransfer, this, 0, reinterpret_cast<uintptr_t>(&moved), moved.offset(),
                        reinterpret_cast<uintptr_t>(&other), 0);
       for (size_t i = 0; i < VmPageListNode::kPageFanOut; i++) {
@@ -898,14 +976,15 @@ void VmPageList::MergeOnto(VmPageList& other,
   VMPL_TRACE_OP(this, kMergeOnto, 0, 0, reinterpret_cast<uintptr_t>(&other));
   // On a conflict our content takes the slot and what |other| held goes to release_fn, as in the
   // kernel (see the note at the declaration).
+  node_table_.Drop();  // every node leaves this list
   while (!list_.is_empty()) {
-    ktl::unique_ptr<VmPageListNode> node = list_.erase(list_.begin());
+    ktl::unique_ptr<VmPageListNode> node = UnlinkNode(list_.front());
     DEBUG_ASSERT(node->HasNoIntervalSentinel());
-    auto target = other.list_.find(node->offset());
-    if (!target.IsValid()) {
+    VmPageListNode* target = other.FindNode(node->offset());
+    if (target == nullptr) {
       VMPL_TRACE_EVENT(kNodeTransfer, &other, 0, reinterpret_cast<uintptr_t>(node.get()),
                        node->offset(), reinterpret_cast<uintptr_t>(this), 0);
-      other.list_.insert(ktl::move(node));
+      other.LinkNode(ktl::move(node));
       continue;
     }
     DEBUG_ASSERT(target->HasNoIntervalSentinel());
@@ -943,16 +1022,20 @@ VmPageSpliceList VmPageList::TakePages(uint64_t offset, uint64_t length) {
     res.head_.Lookup(NodeIndex(offset)) = RemoveContent(offset);
     offset += PAGE_SIZE;
   }
-  // Whole nodes move into middle_ under their own keys.
-  while (NodeOffset(offset) != NodeOffset(end)) {
-    auto node = list_.find(NodeOffset(offset));
-    if (node.IsValid()) {
+  // Whole nodes move into middle_ under their own keys. Walking the tree from the first of them,
+  // rather than looking up every node offset, costs nothing for the holes of a sparse range. The
+  // node table is mended once at the end (ForgetNodes), not node by node.
+  if (NodeOffset(offset) != NodeOffset(end)) {
+    auto node = list_.lower_bound(NodeOffset(offset));
+    while (node.IsValid() && node->offset() < NodeOffset(end)) {
       DEBUG_ASSERT(node->HasNoIntervalSentinel());
-      VMPL_TRACE_EVENT(kNodeTransfer, &res, 0, reinterpret_cast<uintptr_t>(&*node), node->offset(),
-                       reinterpret_cast<uintptr_t>(this), 0);
-      res.middle_.insert(list_.erase(node));
+      auto current = node++;
+      VMPL_TRACE_EVENT(kNodeTransfer, &res, 0, reinterpret_cast<uintptr_t>(&*current),
+                       current->offset(), reinterpret_cast<uintptr_t>(this), 0);
+      res.middle_.insert(list_.erase(current));
     }
-    offset += kNodeSize;
+    ForgetNodes(res.middle_);
+    offset = NodeOffset(end) - list_skew_;
   }
   // The partial last node goes slot by slot into tail_.
   while (offset < end) {
@@ -1039,8 +1122,7 @@ VmPageSpliceList::~VmPageSpliceList() {
 void VmPageSpliceList::ClearMiddle() {
   if (VMPL_TRACE_WANTED()) {
     for (auto& node : middle_) {
-      VMPL_TRACE_EVENT(kNodeFree, this, 0, reinterpret_cast<uintptr_t>(&node), node.offset(), 0,
-                       0);
+      VMPL_TRACE_EVENT(kNodeFree, this, 0, reinterpret_cast<uintptr_t>(&node), node.offset(), 0, 0);
     }
   }
   middle_.clear();
@@ -1056,7 +1138,24 @@ VmPageSpliceList VmPageSpliceList::CreateFromPageList(uint64_t offset, uint64_t 
   return res;
 }
 
-VmPageOrMarker* VmPageSpliceList::SlotForOffset(uint64_t cur, bool allocate, bool* alloc_failed) {
+VmPageListNode* VmPageSpliceList::MiddleNode(uint64_t node_offset) {
+  if (middle_.is_empty()) {
+    return nullptr;
+  }
+  // Pop walks the middle nodes in order and frees each as it empties, and Append fills them in
+  // order, so the node wanted is nearly always the first or the last: no tree descent.
+  if (middle_.front().offset() == node_offset) {
+    return &middle_.front();
+  }
+  if (middle_.back().offset() == node_offset) {
+    return &middle_.back();
+  }
+  auto node = middle_.find(node_offset);
+  return node.IsValid() ? &*node : nullptr;
+}
+
+VmPageOrMarker* VmPageSpliceList::SlotForOffset(uint64_t cur, bool allocate, bool* alloc_failed,
+                                                VmPageListNode** middle_node) {
   auto node_of = [this](uint64_t off) { return ROUNDDOWN(off + list_skew_, kNodeSize); };
   const size_t index = ((cur + list_skew_) >> PAGE_SIZE_SHIFT) % VmPageListNode::kPageFanOut;
   const size_t first_index =
@@ -1067,27 +1166,39 @@ VmPageOrMarker* VmPageSpliceList::SlotForOffset(uint64_t cur, bool allocate, boo
     return &head_.Lookup(index);
   }
   if (cur_node != node_of(offset_ + length_)) {
-    auto node = middle_.find(cur_node);
-    if (node.IsValid()) {
-      return &node->Lookup(index);
+    VmPageListNode* node = MiddleNode(cur_node);
+    if (node == nullptr && allocate) {
+      fbl::AllocChecker ac;
+      ktl::unique_ptr<VmPageListNode> new_node(new (&ac) VmPageListNode(cur_node));
+      if (!ac.check()) {
+        *alloc_failed = true;
+        return nullptr;
+      }
+      node = new_node.get();
+      VMPL_TRACE_EVENT(kNodeAlloc, this, 0, reinterpret_cast<uintptr_t>(node), cur_node, 0, 0);
+      middle_.insert(ktl::move(new_node));
     }
-    if (!allocate) {
-      return nullptr;
+    if (middle_node != nullptr) {
+      *middle_node = node;
     }
-    fbl::AllocChecker ac;
-    ktl::unique_ptr<VmPageListNode> new_node(new (&ac) VmPageListNode(cur_node));
-    if (!ac.check()) {
-      *alloc_failed = true;
-      return nullptr;
-    }
-    VmPageOrMarker* slot = &new_node->Lookup(index);
-    VMPL_TRACE_EVENT(kNodeAlloc, this, 0, reinterpret_cast<uintptr_t>(new_node.get()), cur_node, 0,
-                     0);
-    middle_.insert(ktl::move(new_node));
-    return slot;
+    return node != nullptr ? &node->Lookup(index) : nullptr;
   }
   return &tail_.Lookup(index);
 }
+
+namespace {
+
+// True if slots [index, kPageFanOut) of |node| are all empty.
+bool SlotsEmptyFrom(VmPageListNode& node, size_t index) {
+  for (size_t i = index; i < VmPageListNode::kPageFanOut; i++) {
+    if (!node.Lookup(i).IsEmpty()) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
 
 VmPageOrMarker VmPageSpliceList::Pop() {
   VMPL_TRACE_OP(this, kSplicePop, offset_ + pos_, 0);
@@ -1103,17 +1214,28 @@ VmPageOrMarker VmPageSpliceList::Pop() {
     res = VmPageOrMarker::Page(page);
   } else {
     const uint64_t cur = offset_ + pos_;
-    bool alloc_failed = false;
-    VmPageOrMarker* slot = SlotForOffset(cur, /*allocate=*/false, &alloc_failed);
+    const uint64_t skewed = cur + list_skew_;
+    const size_t index = (skewed >> PAGE_SIZE_SHIFT) % VmPageListNode::kPageFanOut;
+    VmPageListNode* middle_node = nullptr;
+    VmPageOrMarker* slot = nullptr;
+    // The common case first: inside the first middle node (the others are freed as they empty).
+    // SlotForOffset tells head_, tail_ and absent nodes apart.
+    if (!middle_.is_empty() && middle_.front().offset() == ROUNDDOWN(skewed, kNodeSize)) {
+      middle_node = &middle_.front();
+      slot = &middle_node->Lookup(index);
+    } else {
+      bool alloc_failed = false;
+      slot = SlotForOffset(cur, /*allocate=*/false, &alloc_failed, &middle_node);
+    }
     if (slot) {
       res = ktl::move(*slot);
-      // A middle node is freed as soon as its last entry is popped.
-      auto node = middle_.find(ROUNDDOWN(cur + list_skew_, kNodeSize));
-      if (node.IsValid() && slot >= &node->Lookup(0) &&
-          slot <= &node->Lookup(VmPageListNode::kPageFanOut - 1) && node->IsEmpty()) {
-        VMPL_TRACE_EVENT(kNodeFree, this, 0, reinterpret_cast<uintptr_t>(&*node), node->offset(), 0,
-                         0);
-        middle_.erase(node);
+      // A middle node is freed as soon as its last entry is popped. Its slots before this one were
+      // popped already (middle nodes are entered at index 0), so only those after it can be full.
+      if (middle_node != nullptr && SlotsEmptyFrom(*middle_node, index + 1)) {
+        DEBUG_ASSERT(middle_node->IsEmpty());
+        VMPL_TRACE_EVENT(kNodeFree, this, 0, reinterpret_cast<uintptr_t>(middle_node),
+                         middle_node->offset(), 0, 0);
+        middle_.erase(*middle_node);
       }
     }
   }

@@ -16,6 +16,7 @@
 
 #include <align.h>
 #include <bits.h>
+#include <fbl/alloc_checker.h>
 #include <fbl/canary.h>
 #include <fbl/intrusive_wavl_tree.h>
 #include <fbl/macros.h>
@@ -27,6 +28,7 @@
 #include <vm/pmm.h>
 #include <vm/vm.h>
 #include <vmpl/kernel_assert.h>
+#include <vmpl/node_table.h>
 #include <vmpl/trace_hooks.h>
 #include <zircon/errors.h>
 #include <zircon/listnode.h>
@@ -582,6 +584,16 @@ class VmPageListNode final : public fbl::WAVLTreeContainable<ktl::unique_ptr<VmP
 
   DISALLOW_COPY_ASSIGN_AND_MOVE(VmPageListNode);
 
+  // vmpl: nodes come from huge-page-backed slabs, as the kernel's come from its large-page-mapped
+  // heap (vmpl/node_allocator.h). Every form of new the code base uses is declared, because one
+  // operator new in the class hides all the global ones.
+  static void* operator new(size_t size);  // throws std::bad_alloc when memory is exhausted
+  static void* operator new(size_t size, fbl::AllocChecker* ac) noexcept;
+  static void* operator new(size_t, void* where) noexcept { return where; }
+  static void operator delete(void* memory);
+  static void operator delete(void* memory, fbl::AllocChecker*) noexcept;
+  static void operator delete(void*, void*) noexcept {}
+
   static const size_t kPageFanOut = 16;
 
   // accessors
@@ -849,8 +861,12 @@ class VmPageSpliceList final {
 
   // vmpl: the slot that holds the entry at absolute offset |cur| (head_, tail_ or a middle_ node),
   // or nullptr for a middle node that is absent (an all-empty node). With |allocate|, a missing
-  // middle node is created; *alloc_failed reports whether that failed.
-  VmPageOrMarker* SlotForOffset(uint64_t cur, bool allocate, bool* alloc_failed);
+  // middle node is created; *alloc_failed reports whether that failed. If |middle_node| is given,
+  // it receives the middle node the slot lies in (nullptr for head_, tail_ or none).
+  VmPageOrMarker* SlotForOffset(uint64_t cur, bool allocate, bool* alloc_failed,
+                                VmPageListNode** middle_node = nullptr);
+  // vmpl: the middle_ node keyed |node_offset|, or nullptr.
+  VmPageListNode* MiddleNode(uint64_t node_offset);
 
   uint64_t offset_;
   uint64_t length_;
@@ -1069,8 +1085,12 @@ class VmPageList final {
   template <typename T>
   void RemovePages(T per_page_fn, uint64_t start_offset, uint64_t end_offset) {
     VMPL_TRACE_OP(this, kRemovePages, start_offset, end_offset);
+    const bool whole_list = SuspendNodeTableFor(start_offset, end_offset);
     ForEveryPageInRange<VmPageOrMarker*, NodeCheck::CleanupEmpty>(this, per_page_fn, start_offset,
                                                                   end_offset);
+    if (whole_list) {
+      RebuildNodeTable();
+    }
   }
 
   // Similar to RemovePages but also takes a |per_gap_fn| callback to allow for iterating over any
@@ -1081,8 +1101,13 @@ class VmPageList final {
   zx_status_t RemovePagesAndIterateGaps(P per_page_fn, G per_gap_fn, uint64_t start_offset,
                                         uint64_t end_offset) {
     VMPL_TRACE_OP(this, kRemovePages, start_offset, end_offset);
-    return ForEveryPageAndGapInRange<VmPageOrMarker*, NodeCheck::CleanupEmpty>(
+    const bool whole_list = SuspendNodeTableFor(start_offset, end_offset);
+    const zx_status_t status = ForEveryPageAndGapInRange<VmPageOrMarker*, NodeCheck::CleanupEmpty>(
         this, per_page_fn, per_gap_fn, start_offset, end_offset);
+    if (whole_list) {
+      RebuildNodeTable();
+    }
+    return status;
   }
 
   // Returns true if there are no pages, references, markers, or intervals in the page list.
@@ -1230,6 +1255,28 @@ class VmPageList final {
   void FreeNode(VmPageListNode& node);
   // Frees every node of list_.
   void ClearNodes();
+  // Every change to list_'s membership goes through these two, which keep node_table_ in step
+  // (building it once the list is big enough). |node| keeps its key while linked.
+  void LinkNode(ktl::unique_ptr<VmPageListNode> node);
+  ktl::unique_ptr<VmPageListNode> UnlinkNode(VmPageListNode& node);
+  // Bulk removal. Unlinking nodes one at a time costs a table erase each (and a rehash at every
+  // halving); when a removal spans every node, dropping the table and rebuilding it from what is
+  // left costs less. SuspendNodeTableFor drops it if [start_offset, end_offset) covers every node
+  // and says whether it did; RebuildNodeTable builds it again if the list is big enough.
+  // ForgetNodes mends it after the nodes of |gone| were unlinked from list_ behind its back:
+  // erasing them, or rebuilding from list_ if that is smaller.
+  bool SuspendNodeTableFor(uint64_t start_offset, uint64_t end_offset);
+  void RebuildNodeTable();
+  void ForgetNodes(const fbl::WAVLTree<uint64_t, ktl::unique_ptr<VmPageListNode>>& gone);
+  // The node keyed |node_offset| (a skewed, node-aligned offset), or nullptr: one table probe when
+  // the table is built, a tree descent otherwise.
+  VmPageListNode* FindNode(uint64_t node_offset) const {
+    if (node_table_.active()) {
+      return node_table_.Find(node_offset);
+    }
+    auto node = list_.find(node_offset);
+    return node.IsValid() ? const_cast<VmPageListNode*>(&*node) : nullptr;
+  }
   // Erases |node| if it holds nothing.
   void FreeNodeIfEmpty(VmPageListNode& node) {
     if (node.IsEmpty()) {
@@ -1661,6 +1708,11 @@ class VmPageList final {
   // that the nodes can be moved between different lists without having to worry
   // about needing to split up a node.
   uint64_t list_skew_ = 0;
+
+  // vmpl: node offset -> node, a cache of list_'s membership for fast lookups (vmpl/node_table.h).
+  // Not in the kernel's class; it follows list_skew_ so that list_ and list_skew_ keep the kernel's
+  // offsets, and debuggers never need it.
+  vmpl::NodeTable node_table_;
 
   friend vmpl::PageListAccess;
 };

@@ -24,6 +24,8 @@ class PageListAccess {
   // VmPageList
   static const NodeTree& nodes(const VmPageList& list) { return list.list_; }
   static uint64_t skew(const VmPageList& list) { return list.list_skew_; }
+  // The list's node-offset cache (vmpl/node_table.h), for checks and tests.
+  static const NodeTable& node_table(const VmPageList& list) { return list.node_table_; }
 
   // VmPageListNode
   static uint32_t canary(const VmPageListNode& node) { return node.canary_.value(); }
@@ -66,7 +68,11 @@ class PageListAccess {
 #pragma GCC diagnostic pop
 
   // Replay. None of these checks invariants or calls a trace hook.
-  static NodeTree& mutable_nodes(VmPageList& list) { return list.list_; }
+  // Drops the list's node table: it could not follow changes made to the tree from here.
+  static NodeTree& mutable_nodes(VmPageList& list) {
+    list.node_table_.Drop();
+    return list.list_;
+  }
   static NodeTree& mutable_middle(VmPageSpliceList& splice) { return splice.middle_; }
   static VmPageListNode& mutable_head(VmPageSpliceList& splice) { return splice.head_; }
   static VmPageListNode& mutable_tail(VmPageSpliceList& splice) { return splice.tail_; }

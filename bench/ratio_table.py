@@ -14,8 +14,9 @@ Usage:
   python3 bench/ratio_table.py ratios.json     # or: ratio_bench --benchmark_format=json | ... -
   python3 bench/ratio_table.py --check ratios.json   # exit 1 if a row misses its target
 
-With --benchmark_repetitions the median of the repetitions is used. A benchmark that failed its
-own check (SkipWithError) is shown as an error and counts as a miss.
+With --benchmark_repetitions the median of the repetitions is used, and the noise column gives
+each side's spread (half the range of its repetitions over their median). A benchmark that failed
+its own check (SkipWithError) is shown as an error and counts as a miss.
 """
 
 from __future__ import annotations
@@ -81,6 +82,14 @@ class Result:
         return statistics.median(self.runs)
 
 
+    def spread(self) -> float | None:
+        """Half the range of the runs, relative to their median; None with fewer than 2 runs."""
+        if self.error is not None or len(self.runs) < 2:
+            return None
+        middle = statistics.median(self.runs)
+        return (max(self.runs) - min(self.runs)) / 2 / middle if middle > 0 else None
+
+
 def base_name(name: str) -> str:
     """BM_StdMap_RemovePages/iterations:10_median -> BM_StdMap_RemovePages."""
     return name.split("/", 1)[0].removesuffix("_median").removesuffix("_mean")
@@ -128,10 +137,15 @@ def format_time(ns: float | None) -> str:
     return f"{ns:.0f} ns"
 
 
+def format_spread(result: Result | None) -> str:
+    spread = result.spread() if result is not None else None
+    return "-" if spread is None else f"{100 * spread:.0f}%"
+
+
 def print_table(results: dict[str, Result], out: TextIO) -> bool:
     """Prints the table; returns whether every row met its target(s)."""
     header = (f"{'#':>2}  {'operation':<18} {'page list':>10} {'std::map':>10} {'ratio':>7} "
-              f"{'Zircon':>9}  {'meets':<5}  {'< 1.0':<5}")
+              f"{'Zircon':>9}  {'meets':<5}  {'< 1.0':<5}  {'noise':>9}")
     out.write(header + "\n" + "-" * len(header) + "\n")
     all_met = True
     for index, row in enumerate(ROWS, start=1):
@@ -152,9 +166,10 @@ def print_table(results: dict[str, Result], out: TextIO) -> bool:
         below = ratio < 1.0
         all_met = all_met and meets and (below or not row.below_one)
         below_text = ("yes" if below else "no") if row.below_one else ""
+        noise = f"{format_spread(page_list)}/{format_spread(std_map)}"
         out.write(f"{index:>2}  {row.op:<18} {format_time(pl_ns):>10} {format_time(map_ns):>10} "
                   f"{ratio:>7.3f} {row.zircon_text():>9}  {'yes' if meets else 'no':<5}  "
-                  f"{below_text:<5}\n")
+                  f"{below_text:<5}  {noise:>9}\n")
     return all_met
 
 
@@ -183,7 +198,8 @@ def main(argv: list[str]) -> int:
                 sys.stdout.write(f"{key}: {context[key]}\n")
     all_met = print_table(load_results(doc, args.json), sys.stdout)
     sys.stdout.write("ratio = page list time / std::map time (real time per iteration); "
-                     "meets = ratio <= Zircon's\n")
+                     "meets = ratio <= Zircon's;\nnoise = half the range of the repetitions, "
+                     "relative to their median (page list/std::map; - with one run)\n")
     return 1 if args.check and not all_met else 0
 
 

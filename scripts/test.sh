@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine: installs what is missing
 # (scripts/setup.sh), mounts tracefs and bpffs for the BPF tests, then configures, builds and runs ctest for the `default` preset
-# (RelWithDebInfo, DEBUG_ASSERTs on), the `asan` preset (ASan + UBSan), and the trace ring's
-# tests under the `tsan` preset (ThreadSanitizer). Stops at the first failure with a non-zero
+# (RelWithDebInfo, DEBUG_ASSERTs on), the `asan` preset (ASan + UBSan), and the trace ring's and
+# the node allocator's tests under the `tsan` preset (ThreadSanitizer). Stops at the first failure with a non-zero
 # exit status. VMPL_JOBS sets the build parallelism (default 2).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -34,17 +34,19 @@ for preset in default asan; do
   echo "=== ${preset}: passed in $((SECONDS - preset_start)) s"
 done
 
-# ThreadSanitizer over the lock-free, multi-producer trace ring's tests: a Debug build of the core
-# and the two ring test programs, about a minute on 2 cores. (The preset passes -Wno-tsan: GCC 12
+# ThreadSanitizer over the lock-free, multi-producer trace ring's tests and the node allocator's
+# (per-thread caches over a spin-locked pool): a Debug build of the core and those three test
+# programs, about a minute on 2 cores. (The preset passes -Wno-tsan: GCC 12
 # warns that TSan does not model std::atomic_thread_fence, which the registry's seqlock uses; the
 # ring uses none.)
 tsan_start=${SECONDS}
 echo "=== tsan: configure"
 cmake --preset tsan
-echo "=== tsan: build (trace ring tests only)"
-cmake --build --preset tsan -j "${jobs}" --target trace_ring_test trace_ring_stress_test
+echo "=== tsan: build (trace ring and node allocator tests only)"
+cmake --build --preset tsan -j "${jobs}" --target trace_ring_test trace_ring_stress_test \
+  node_allocator_test
 echo "=== tsan: test"
-ctest --preset tsan -R trace_ring
+ctest --preset tsan -R "trace_ring|node_allocator"
 echo "=== tsan: passed in $((SECONDS - tsan_start)) s"
 
 echo "=== all tests passed in $((SECONDS - start)) s"

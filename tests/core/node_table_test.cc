@@ -29,6 +29,8 @@ using vmpl::PageListAccess;
 
 constexpr uint64_t kPage = PAGE_SIZE;
 constexpr uint64_t kNodeSpan = VmPageListNode::kPageFanOut * kPage;
+// The page-list tests below build lists of 400 nodes and more so that they have a table.
+static_assert(NodeTable::kMinNodes <= 400);
 
 uint64_t Seed() { return ::testing::UnitTest::GetInstance()->random_seed(); }
 
@@ -104,7 +106,8 @@ TEST(NodeTableTest, InactiveUntilBuiltAndAfterDrop) {
   });
   ASSERT_TRUE(table.active());
   EXPECT_EQ(table.size(), 100u);
-  EXPECT_EQ(table.capacity(), 256u);
+  EXPECT_GE(table.capacity(), 200u);  // at most half full
+  EXPECT_EQ(table.capacity() & (table.capacity() - 1), 0u);
   EXPECT_EQ(table.Find(42 * kNodeSpan), FakeNode(42 * kNodeSpan));
   EXPECT_EQ(table.Find(100 * kNodeSpan), nullptr);
 
@@ -164,7 +167,7 @@ TEST(NodeTableTest, RandomInsertsAndErasesMatchAStdMap) {
       if (!model.empty()) {
         ExpectMirrors(table, model, keys);
         // Memory follows the size: shrinking keeps the table at least a sixteenth full.
-        EXPECT_LE(table.capacity(), std::max<size_t>(16, 16 * model.size()));
+        EXPECT_LE(table.capacity(), std::max<size_t>(2 * NodeTable::kMinNodes, 16 * model.size()));
       }
     }
   }
@@ -236,33 +239,35 @@ TEST(NodeTableInPageListTest, LookupsThroughTheTableAgreeWithTheTree) {
 
 TEST(NodeTableInPageListTest, RemovePagesKeepsTheTableInStep) {
   VmPageList list;
-  AddMarkers(list, 0, 64 * 16);
+  AddMarkers(list, 0, 1024 * 16);
   list.RemovePages(
       [](VmPageOrMarker* p, uint64_t) {
         *p = VmPageOrMarker::Empty();
         return ZX_ERR_NEXT;
       },
-      10 * kNodeSpan + 3 * kPage, 50 * kNodeSpan);
+      100 * kNodeSpan + 3 * kPage, 500 * kNodeSpan);
   ExpectTableMirrorsTree(list);
-  EXPECT_EQ(list.Lookup(20 * kNodeSpan), nullptr);
-  ASSERT_NE(list.Lookup(60 * kNodeSpan), nullptr);
+  EXPECT_TRUE(PageListAccess::node_table(list).active());
+  EXPECT_EQ(list.Lookup(200 * kNodeSpan), nullptr);
+  ASSERT_NE(list.Lookup(600 * kNodeSpan), nullptr);
   DropAll(list);
 }
 
 TEST(NodeTableInPageListTest, RemovingAcrossEveryNodeRebuildsTheTableFromWhatIsLeft) {
   VmPageList list;
-  AddMarkers(list, 0, 64 * 16);
+  AddMarkers(list, 0, 1024 * 16);
   // The range spans every node, so the table is dropped and rebuilt at the end; the callback keeps
-  // the markers of every fourth node, and 16 nodes remain.
+  // the markers of every second node, and 512 nodes remain.
   list.RemovePages(
       [](VmPageOrMarker* p, uint64_t offset) {
-        if ((offset / kNodeSpan) % 4 != 0) {
+        if ((offset / kNodeSpan) % 2 != 0) {
           *p = VmPageOrMarker::Empty();
         }
         return ZX_ERR_NEXT;
       },
       0, VmPageList::MAX_SIZE);
-  EXPECT_EQ(PageListAccess::nodes(list).size(), 16u);
+  EXPECT_EQ(PageListAccess::nodes(list).size(), 512u);
+  EXPECT_TRUE(PageListAccess::node_table(list).active());
   ExpectTableMirrorsTree(list);
   ASSERT_NE(list.Lookup(8 * kNodeSpan), nullptr);
   EXPECT_EQ(list.Lookup(9 * kNodeSpan), nullptr);
@@ -272,23 +277,32 @@ TEST(NodeTableInPageListTest, RemovingAcrossEveryNodeRebuildsTheTableFromWhatIsL
         *p = VmPageOrMarker::Empty();
         return ZX_ERR_NEXT;
       },
-      0, 64 * kNodeSpan);
+      0, 1024 * kNodeSpan);
   EXPECT_TRUE(list.IsEmpty());
   EXPECT_FALSE(PageListAccess::node_table(list).active());
 }
 
 TEST(NodeTableInPageListTest, TakePagesUnlinksTheTakenNodes) {
+  // Fewer nodes taken than left: the table erases them one by one.
   VmPageList list;
-  AddMarkers(list, 0, 100 * 16);
-  VmPageSpliceList splice = list.TakePages(3 * kPage, 90 * kNodeSpan);
+  AddMarkers(list, 0, 800 * 16);
+  VmPageSpliceList splice = list.TakePages(3 * kPage, 300 * kNodeSpan);
   ExpectTableMirrorsTree(list);
+  EXPECT_TRUE(PageListAccess::node_table(list).active());
   EXPECT_EQ(list.Lookup(40 * kNodeSpan), nullptr);
-  ASSERT_NE(list.Lookup(95 * kNodeSpan), nullptr);
+  ASSERT_NE(list.Lookup(305 * kNodeSpan), nullptr);
   size_t popped = 0;
   while (!splice.IsProcessed()) {
     popped += splice.Pop().IsMarker() ? 1 : 0;
   }
-  EXPECT_EQ(popped, 90 * 16u);
+  EXPECT_EQ(popped, 300 * 16u);
+  // More taken than left: the table is rebuilt from what is left.
+  VmPageList most;
+  AddMarkers(most, 0, 1200 * 16);
+  VmPageSpliceList big = most.TakePages(16 * kPage, 800 * kNodeSpan);
+  EXPECT_EQ(PageListAccess::nodes(most).size(), 400u);
+  EXPECT_TRUE(PageListAccess::node_table(most).active());
+  ExpectTableMirrorsTree(most);
   // A sparse range: only the nodes present are walked, and every one is taken.
   VmPageList sparse;
   AddMarkers(sparse, 0, 20, 1 << 20);
@@ -296,24 +310,26 @@ TEST(NodeTableInPageListTest, TakePagesUnlinksTheTakenNodes) {
   ExpectTableMirrorsTree(sparse);
   EXPECT_EQ(CountMarkers(sparse), 5u);
   DropAll(list);
+  DropAll(most);
   DropAll(sparse);
 }
 
 TEST(NodeTableInPageListTest, MergeFromMovesNodesBetweenTables) {
   VmPageList parent;
-  AddMarkers(parent, 0, 200 * 16);
+  AddMarkers(parent, 0, 800 * 16);
   VmPageList child;
   child.InitializeSkew(parent.GetSkew(), 7 * kPage);
   AddMarkers(child, 0, 20);  // the child keeps these; the parent's land around them
   size_t released = 0;
   child.MergeFrom(
-      parent, 7 * kPage, 7 * kPage + 150 * kNodeSpan,
+      parent, 7 * kPage, 7 * kPage + 600 * kNodeSpan,
       [&released](VmPageOrMarker&&, uint64_t) { released++; }, [](VmPageOrMarker*, uint64_t) {});
   ExpectTableMirrorsTree(parent);
   ExpectTableMirrorsTree(child);
   EXPECT_TRUE(parent.IsEmpty());
-  EXPECT_EQ(CountMarkers(child), 150 * 16u);
-  for (uint64_t page = 0; page < 150 * 16; page += 13) {
+  EXPECT_EQ(CountMarkers(child), 600 * 16u);
+  EXPECT_TRUE(PageListAccess::node_table(child).active());
+  for (uint64_t page = 0; page < 600 * 16; page += 13) {
     ASSERT_NE(child.Lookup(page * kPage), nullptr) << page;
   }
   DropAll(child);
@@ -322,12 +338,13 @@ TEST(NodeTableInPageListTest, MergeFromMovesNodesBetweenTables) {
 TEST(NodeTableInPageListTest, MergeOntoAndMovesCarryTheTable) {
   VmPageList a;
   VmPageList b;
-  AddMarkers(a, 0, 40 * 16, 1);
-  AddMarkers(b, 30 * 16, 40 * 16, 1);
+  AddMarkers(a, 0, 400 * 16, 1);
+  AddMarkers(b, 320 * 16, 400 * 16, 1);
   a.MergeOnto(b, [](VmPageOrMarker&&) {});
   ExpectTableMirrorsTree(a);
   ExpectTableMirrorsTree(b);
-  EXPECT_EQ(PageListAccess::nodes(b).size(), 70u);
+  EXPECT_EQ(PageListAccess::nodes(b).size(), 720u);
+  EXPECT_TRUE(PageListAccess::node_table(b).active());
 
   VmPageList moved(std::move(b));
   ExpectTableMirrorsTree(moved);
@@ -335,31 +352,32 @@ TEST(NodeTableInPageListTest, MergeOntoAndMovesCarryTheTable) {
   VmPageList assigned;
   assigned = std::move(moved);
   ExpectTableMirrorsTree(assigned);
-  ASSERT_NE(assigned.Lookup(69 * kNodeSpan), nullptr);
-  EXPECT_EQ(assigned.Lookup(70 * kNodeSpan), nullptr);
+  ASSERT_NE(assigned.Lookup(719 * kNodeSpan), nullptr);
+  EXPECT_EQ(assigned.Lookup(720 * kNodeSpan), nullptr);
   DropAll(assigned);
 }
 
 TEST(NodeTableInPageListTest, DirectTreeAccessDropsTheTableAndAllocationRebuildsIt) {
   VmPageList list;
-  AddMarkers(list, 0, 20 * 16);
+  AddMarkers(list, 0, 400 * 16);
   ASSERT_TRUE(PageListAccess::node_table(list).active());
   (void)PageListAccess::mutable_nodes(list);
   EXPECT_FALSE(PageListAccess::node_table(list).active());
   ASSERT_NE(list.Lookup(5 * kNodeSpan), nullptr);  // through the tree
-  AddMarkers(list, 20 * 16, 1);
+  AddMarkers(list, 400 * 16, 1);
   ExpectTableMirrorsTree(list);
   DropAll(list);
 }
 
 TEST(NodeTableInPageListTest, ValidateReportsATableThatDisagreesWithTheTree) {
   VmPageList list;
-  AddMarkers(list, 0, 10 * 16);
+  AddMarkers(list, 0, 400 * 16);
+  ASSERT_TRUE(PageListAccess::node_table(list).active());
   // Re-key one node behind the table's back. (The replay interface does this only to lists whose
-  // table it has dropped; here it stands for memory corruption.) The tree's order survives: node 9
-  // becomes node 100.
+  // table it has dropped; here it stands for memory corruption.) The tree's order survives: node
+  // 399 becomes node 4000.
   VmPageListNode& last = const_cast<VmPageListNode&>(PageListAccess::nodes(list).back());
-  PageListAccess::set_node_offset(last, 100 * kNodeSpan);
+  PageListAccess::set_node_offset(last, 4000 * kNodeSpan);
   const std::vector<vmpl::Violation> violations = vmpl::Validate(list);
   bool reported = false;
   for (const vmpl::Violation& v : violations) {
@@ -368,7 +386,7 @@ TEST(NodeTableInPageListTest, ValidateReportsATableThatDisagreesWithTheTree) {
                 v.address == reinterpret_cast<uintptr_t>(&last);
   }
   EXPECT_TRUE(reported) << Describe(violations);
-  PageListAccess::set_node_offset(last, 9 * kNodeSpan);
+  PageListAccess::set_node_offset(last, 399 * kNodeSpan);
   ExpectTableMirrorsTree(list);
   DropAll(list);
 }

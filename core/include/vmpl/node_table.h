@@ -30,8 +30,9 @@ namespace vmpl {
 
 class NodeTable {
  public:
-  // Lists with fewer nodes than this have no table.
-  static constexpr size_t kMinNodes = 8;
+  // Lists with fewer nodes than this have no table: their tree is shallow and usually cached, and
+  // building and growing a table for every small list would cost more than it saves.
+  static constexpr size_t kMinNodes = 256;
 
   NodeTable() = default;
   NodeTable(const NodeTable&) = delete;

@@ -31,7 +31,7 @@
 #include <string>
 #include <vector>
 
-#include "std_map_twin.h"
+#include "twin_ops.h"
 
 namespace {
 
@@ -82,15 +82,7 @@ class PageListImpl {
     return pages;
   }
   size_t RemoveRange(uint64_t start, uint64_t end) {
-    size_t removed = 0;
-    list_.RemovePages(
-        [&removed](VmPageOrMarker* p, uint64_t) {
-          *p = VmPageOrMarker::Empty();
-          removed++;
-          return ZX_ERR_NEXT;
-        },
-        start, end);
-    return removed;
+    return vmpl::bench::RemoveRange(list_, start, end);
   }
   VmPageSpliceList Take(uint64_t offset, uint64_t length) {
     return list_.TakePages(offset, length);

@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "std_map_twin.h"
+#include "twin_ops.h"
 
 namespace {
 
@@ -118,15 +118,7 @@ class PageListImpl {
     return sum;
   }
   size_t RemoveRange(uint64_t start, uint64_t end) {
-    size_t removed = 0;
-    list_.RemovePages(
-        [&removed](VmPageOrMarker* p, uint64_t) {
-          *p = VmPageOrMarker::Empty();
-          removed++;
-          return ZX_ERR_NEXT;
-        },
-        start, end);
-    return removed;
+    return vmpl::bench::RemoveRange(list_, start, end);
   }
   // TakePages of [offset, offset + length) into a splice list, then Pop every entry; returns the
   // number of markers popped.

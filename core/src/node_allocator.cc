@@ -207,13 +207,21 @@ struct ThreadCache {
 };
 thread_local ThreadCache t_cache;
 
+// Gives every slot of |cache| back to the chunks.
+void DrainThreadCache(ThreadCache& cache) {
+  if (cache.count == 0) {
+    return;
+  }
+  Pool& pool = ThePool();
+  std::lock_guard<SpinLock> guard(pool.lock);
+  while (cache.count > 0) {
+    ReturnSlotLocked(pool, cache.slots[--cache.count]);
+  }
+}
+
 struct ThreadCacheCloser {
   ~ThreadCacheCloser() {
-    Pool& pool = ThePool();
-    std::lock_guard<SpinLock> guard(pool.lock);
-    while (t_cache.count > 0) {
-      ReturnSlotLocked(pool, t_cache.slots[--t_cache.count]);
-    }
+    DrainThreadCache(t_cache);
     t_cache.closed = true;
   }
 };
@@ -302,15 +310,7 @@ void NodeAllocator::Free(void* memory) {
 
 void NodeAllocator::ReleaseThreadCache() {
 #if !VMPL_NODE_ALLOCATOR_USES_HEAP
-  ThreadCache& cache = t_cache;
-  if (cache.count == 0) {
-    return;
-  }
-  Pool& pool = ThePool();
-  std::lock_guard<SpinLock> guard(pool.lock);
-  while (cache.count > 0) {
-    ReturnSlotLocked(pool, cache.slots[--cache.count]);
-  }
+  DrainThreadCache(t_cache);
 #endif
 }
 

@@ -10,8 +10,6 @@
 namespace vmpl {
 namespace {
 
-constexpr size_t kHugePage = kHugePageBytes;
-
 // A table of a million nodes is 32 MiB: probed at random, it would take a TLB miss per lookup on
 // 4 KiB pages. From 2 MiB up it is mapped on its own, aligned to and advised as transparent huge
 // pages (like the nodes themselves, vmpl/node_allocator.h), and starts out zeroed by the kernel:
@@ -21,9 +19,9 @@ constexpr size_t kHugePage = kHugePageBytes;
 // Not an fbl::AllocChecker allocation on purpose: the table is optional, so running short only
 // drops it, and the page list's failure injection counts only allocations that can fail an
 // operation.
-bool IsMapped(size_t bytes) { return bytes >= kHugePage; }
+bool IsMapped(size_t bytes) { return bytes >= kHugePageBytes; }
 
-size_t MappedBytes(size_t bytes) { return (bytes + kHugePage - 1) & ~(kHugePage - 1); }
+size_t MappedBytes(size_t bytes) { return (bytes + kHugePageBytes - 1) & ~(kHugePageBytes - 1); }
 
 // Zeroed memory for |bytes|, or nullptr.
 void* AllocateZeroed(size_t bytes) {

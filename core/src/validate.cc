@@ -260,8 +260,9 @@ namespace {
 
 // The node table (vmpl/node_table.h) must map every node's key to that node and hold nothing else.
 // A list read from another process or a core never has one: its copy's table is dropped.
-void CheckNodeTable(const VmPageList& list, const NodeTree& tree, size_t max_nodes,
-                    Reporter& report) {
+// |nodes| are the tree's nodes as CollectNodes found them.
+void CheckNodeTable(const VmPageList& list, const NodeTree& tree,
+                    const std::vector<const VmPageListNode*>& nodes, Reporter& report) {
   const vmpl::NodeTable& table = Access::node_table(list);
   if (!table.active()) {
     return;
@@ -272,7 +273,7 @@ void CheckNodeTable(const VmPageList& list, const NodeTree& tree, size_t max_nod
                "node table holds " + std::to_string(table.size()) + " nodes, the tree " +
                    std::to_string(tree.size()));
   }
-  for (const VmPageListNode* node : CollectNodes(tree, max_nodes)) {
+  for (const VmPageListNode* node : nodes) {
     const VmPageListNode* found = table.Find(node->offset());
     if (found != node) {
       report.Add(Violation::Kind::kTree, reinterpret_cast<uintptr_t>(node),
@@ -296,10 +297,11 @@ std::vector<Violation> Validate(const VmPageList& list, const ValidateOptions& o
 
   const NodeTree& tree = Access::nodes(list);
   CheckTree(tree, options.max_nodes, report);
-  CheckNodeTable(list, tree, options.max_nodes, report);
+  const std::vector<const VmPageListNode*> nodes = CollectNodes(tree, options.max_nodes);
+  CheckNodeTable(list, tree, nodes, report);
 
   IntervalTracker intervals(report);
-  for (const VmPageListNode* node : CollectNodes(tree, options.max_nodes)) {
+  for (const VmPageListNode* node : nodes) {
     const uintptr_t node_addr = reinterpret_cast<uintptr_t>(node);
     const uint32_t canary = Access::canary(*node);
     if (canary != Access::kNodeCanary) {

@@ -131,8 +131,8 @@ void VmPageList::RebuildNodeTable() {
 }
 
 bool VmPageList::SuspendNodeTableFor(uint64_t start_offset, uint64_t end_offset) {
-  if (!node_table_.active() || list_.is_empty() ||
-      !SkewedOffsetFits(end_offset - PAGE_SIZE, list_skew_) || end_offset <= start_offset) {
+  if (!node_table_.active() || list_.is_empty() || end_offset <= start_offset ||
+      !SkewedOffsetFits(end_offset - PAGE_SIZE, list_skew_)) {
     return false;
   }
   const bool covers_all = NodeOffset(start_offset) <= list_.front().offset() &&

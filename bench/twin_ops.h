@@ -1,17 +1,32 @@
-// The std::map operations that core_bench.cc and ratio_bench.cc both give their std::map twin of
-// the page list: removing and extracting a range of offsets.
+// The operations that core_bench.cc and ratio_bench.cc both give their page-list and std::map
+// implementations: removing a range of offsets from either, and extracting one from a map.
 
-#ifndef VMPL_BENCH_STD_MAP_TWIN_H_
-#define VMPL_BENCH_STD_MAP_TWIN_H_
+#ifndef VMPL_BENCH_TWIN_OPS_H_
+#define VMPL_BENCH_TWIN_OPS_H_
 
 #include <stddef.h>
 #include <stdint.h>
+#include <vm/vm_page_list.h>
+#include <zircon/errors.h>
 
 #include <map>
 
 namespace vmpl::bench {
 
 using OffsetMap = std::map<uint64_t, uint64_t>;
+
+// RemovePages over [start, end), clearing every slot it visits; returns how many there were.
+inline size_t RemoveRange(VmPageList& list, uint64_t start, uint64_t end) {
+  size_t removed = 0;
+  list.RemovePages(
+      [&removed](VmPageOrMarker* p, uint64_t) {
+        *p = VmPageOrMarker::Empty();
+        removed++;
+        return ZX_ERR_NEXT;
+      },
+      start, end);
+  return removed;
+}
 
 // RemovePages' twin: clears each entry of [start, end) (as the page list's callback clears its
 // slot), then erases them; returns how many there were.
@@ -41,4 +56,4 @@ inline OffsetMap ExtractRange(OffsetMap& map, uint64_t offset, uint64_t length) 
 
 }  // namespace vmpl::bench
 
-#endif  // VMPL_BENCH_STD_MAP_TWIN_H_
+#endif  // VMPL_BENCH_TWIN_OPS_H_

@@ -1,44 +1,9 @@
-// fbl::AllocChecker and the allocation-failure injector behind it.
+// fbl::AllocChecker, and operator new(size_t, fbl::AllocChecker*), which asks the platform's
+// allocation-failure injector (alloc_failure.cc; the kernel has its own) before it allocates.
 
 #include <fbl/alloc_checker.h>
-#include <stdlib.h>
 #include <vmpl/alloc_failure.h>
 #include <vmpl/kernel_assert.h>
-
-namespace vmpl {
-namespace {
-
-struct InjectorState {
-  uint64_t attempts = 0;
-  uint64_t failures = 0;
-  uint64_t fail_at = 0;  // attempt number that fails; 0 = disarmed
-  bool sticky = false;
-};
-
-thread_local InjectorState g_injector;
-
-}  // namespace
-
-void AllocFailureInjector::FailNth(uint64_t n, bool sticky) {
-  g_injector.fail_at = n == 0 ? 0 : g_injector.attempts + n;
-  g_injector.sticky = sticky;
-}
-
-bool AllocFailureInjector::ShouldFail() {
-  const uint64_t attempt = ++g_injector.attempts;
-  const bool fail =
-      g_injector.fail_at != 0 &&
-      (attempt == g_injector.fail_at || (g_injector.sticky && attempt > g_injector.fail_at));
-  if (fail) {
-    g_injector.failures++;
-  }
-  return fail;
-}
-
-uint64_t AllocFailureInjector::count() { return g_injector.attempts; }
-uint64_t AllocFailureInjector::failures() { return g_injector.failures; }
-
-}  // namespace vmpl
 
 namespace fbl {
 

@@ -269,6 +269,14 @@ void* NodeAllocator::Allocate(size_t size) {
 #endif
 }
 
+void* NodeAllocator::AllocateOrFail(size_t size) {
+  void* memory = Allocate(size);
+  if (memory == nullptr) {
+    throw std::bad_alloc();
+  }
+  return memory;
+}
+
 void* NodeAllocator::AllocateChecked(size_t size, fbl::AllocChecker* ac) {
   void* memory = nullptr;
   if (!AllocFailureInjector::ShouldFail()) {

@@ -4,6 +4,11 @@
 #include <sched.h>
 #include <string.h>
 #include <time.h>
+#include <vm/vm_page_list.h>
+#include <vmpl/page_list_access.h>
+#include <vmpl/registry.h>
+#include <vmpl/trace.h>
+#include <vmpl/trace_ring.h>
 #include <x86intrin.h>
 
 #include <algorithm>
@@ -11,12 +16,6 @@
 #include <chrono>
 #include <mutex>
 #include <thread>
-
-#include <vm/vm_page_list.h>
-#include <vmpl/page_list_access.h>
-#include <vmpl/registry.h>
-#include <vmpl/trace.h>
-#include <vmpl/trace_ring.h>
 
 // USDT probes with semaphores: a tracer attaching to vmpl:slot_store or vmpl:event increments
 // the probe's semaphore, which the hooks test together with vmpl_trace_active.
@@ -63,52 +62,6 @@ Event MakeEvent(EventKind kind, const void* object, uint32_t aux, uint64_t a0, u
   return event;
 }
 
-void EmitAlways(EventKind kind, const void* object, uint32_t aux, uint64_t a0 = 0, uint64_t a1 = 0,
-                uint64_t a2 = 0, uint64_t a3 = 0) {
-  hooks::Emit(kind, object, aux, a0, a1, a2, a3);
-}
-
-uintptr_t Address(const void* p) { return reinterpret_cast<uintptr_t>(p); }
-
-// The snapshot of one node: its allocation, then one store per non-empty slot.
-void SnapshotNode(const void* owner, const VmPageListNode& node, bool inline_node) {
-  if (!inline_node) {
-    EmitAlways(EventKind::kNodeAlloc, owner, 0, Address(&node), node.offset());
-  }
-  for (size_t i = 0; i < VmPageListNode::kPageFanOut; i++) {
-    const VmPageOrMarker& slot = PageListAccess::slot(node, i);
-    if (!slot.IsEmpty()) {
-      hooks::SlotStore(&slot, 0, slot.raw_value(), nullptr);
-    }
-  }
-}
-
-void SnapshotEntry(const RegistryEntryView& entry) {
-  if (entry.kind == RegistryKind::kPageList) {
-    const auto* list = reinterpret_cast<const VmPageList*>(entry.address);
-    EmitAlways(EventKind::kListCreate, list, 0, static_cast<uint64_t>(ListKind::kPageList));
-    EmitRegistration(entry.id, list, static_cast<uint32_t>(entry.kind), entry.name);
-    EmitAlways(EventKind::kSkewSet, list, 0, list->GetSkew());
-    for (const VmPageListNode& node : PageListAccess::nodes(*list)) {
-      SnapshotNode(list, node, false);
-    }
-    return;
-  }
-  const auto* splice = reinterpret_cast<const VmPageSpliceList*>(entry.address);
-  EmitAlways(EventKind::kListCreate, splice, 0, static_cast<uint64_t>(ListKind::kSpliceList),
-             splice->offset(), splice->length(), PageListAccess::skew(*splice));
-  EmitRegistration(entry.id, splice, static_cast<uint32_t>(entry.kind), entry.name);
-  if (PageListAccess::finalized(*splice)) {
-    EmitAlways(EventKind::kSpliceFinalize, splice, 0);
-  }
-  EmitAlways(EventKind::kSplicePosition, splice, 0, PageListAccess::position(*splice));
-  SnapshotNode(splice, PageListAccess::head(*splice), true);
-  for (const VmPageListNode& node : PageListAccess::middle(*splice)) {
-    SnapshotNode(splice, node, false);
-  }
-  SnapshotNode(splice, PageListAccess::tail(*splice), true);
-}
-
 }  // namespace
 
 namespace hooks {
@@ -116,7 +69,8 @@ namespace hooks {
 void SlotStore(const void* slot, uint64_t old_raw, uint64_t new_raw, const void* moved_from) {
   STAP_PROBE4(vmpl, slot_store, slot, old_raw, new_raw, moved_from);
   if (vmpl_trace_active != 0) {
-    WriteToRing(MakeEvent(EventKind::kSlotStore, slot, 0, old_raw, new_raw, Address(moved_from), 0));
+    WriteToRing(MakeEvent(EventKind::kSlotStore, slot, 0, old_raw, new_raw,
+                          reinterpret_cast<uintptr_t>(moved_from), 0));
   }
 }
 
@@ -186,39 +140,12 @@ bool ServiceRequests() {
 
 void WriteSnapshot() {
   const std::vector<RegistryEntryView> entries = Registry::Snapshot();
-  EmitAlways(EventKind::kSnapshotBegin, nullptr, 0, entries.size());
+  hooks::Emit(EventKind::kSnapshotBegin, nullptr, 0, entries.size(), 0, 0, 0);
   for (const RegistryEntryView& entry : entries) {
-    SnapshotEntry(entry);
+    WriteListSnapshot(entry.id, static_cast<uint32_t>(entry.kind),
+                      reinterpret_cast<const void*>(entry.address), entry.name);
   }
-  EmitAlways(EventKind::kSnapshotEnd, nullptr, 0, entries.size());
-}
-
-void SetListTracing(const void* list, bool on) {
-  EmitAlways(EventKind::kListTracing, list, 0, on ? 1 : 0);
-}
-
-void EmitRegistration(uint64_t id, const void* object, uint32_t kind, std::string_view name) {
-  if (!hooks::EventWanted()) {
-    return;
-  }
-  EmitAlways(EventKind::kRegister, object, 0, id, Address(object), kind);
-  EmitName(id, name);
-}
-
-void EmitName(uint64_t id, std::string_view name) {
-  if (!hooks::EventWanted()) {
-    return;
-  }
-  // 32 bytes per event; an empty name still sends one (empty) chunk so a rename to "" is seen.
-  size_t offset = 0;
-  do {
-    uint64_t words[4] = {};
-    const size_t n = std::min<size_t>(sizeof(words), name.size() - offset);
-    memcpy(words, name.data() + offset, n);
-    hooks::Emit(EventKind::kName, reinterpret_cast<const void*>(id), static_cast<uint32_t>(offset),
-                words[0], words[1], words[2], words[3]);
-    offset += n;
-  } while (offset < name.size());
+  hooks::Emit(EventKind::kSnapshotEnd, nullptr, 0, entries.size(), 0, 0, 0);
 }
 
 }  // namespace vmpl::trace

@@ -5,7 +5,7 @@
 #include <fbl/alloc_checker.h>
 #include <vm/vm_page_list.h>
 #include <vmpl/node_allocator.h>
-#include <vmpl/page_allocator.h>
+#include <vmpl/page_reference.h>
 
 #include <new>
 
@@ -29,11 +29,7 @@ using IntervalSentinel = VmPageOrMarker::IntervalSentinel;
 VmPageListNode::VmPageListNode(uint64_t offset) : obj_offset_(offset) {}
 
 void* VmPageListNode::operator new(size_t size) {
-  void* memory = vmpl::NodeAllocator::Allocate(size);
-  if (memory == nullptr) {
-    throw std::bad_alloc();
-  }
-  return memory;
+  return vmpl::NodeAllocator::AllocateOrFail(size);
 }
 
 void* VmPageListNode::operator new(size_t size, fbl::AllocChecker* ac) noexcept {

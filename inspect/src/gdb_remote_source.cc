@@ -380,6 +380,12 @@ bool GdbRemoteSource::Transact(std::string_view request, std::string* reply) {
         break;
       case Incoming::kPacket:
         if (!no_ack_mode_ && !SendRaw("+")) return false;
+        if (!acked) {
+          // In ack mode a stub acks a request before it replies, so this packet was sent
+          // before it read ours: QEMU sends a stop reply ("T02thread:01;") to a client that
+          // attaches to a running machine, before anything is asked. Not the reply.
+          break;
+        }
         *reply = std::move(payload);
         return true;
     }

@@ -49,9 +49,8 @@ using std::chrono::milliseconds;
 
 // Every request a read-only client may send (see gdb_remote_source.h).
 bool IsReadOnly(const std::string& payload) {
-  static const std::regex allowed(
-      R"(qSupported(:.*)?|QStartNoAckMode|\?|m[0-9a-f]+,[0-9a-f]+|)"
-      R"(qXfer:auxv:read::[0-9a-f]+,[0-9a-f]+)");
+  static const std::regex allowed(R"(qSupported(:.*)?|QStartNoAckMode|\?|m[0-9a-f]+,[0-9a-f]+|)"
+                                  R"(qXfer:auxv:read::[0-9a-f]+,[0-9a-f]+)");
   return std::regex_match(payload, allowed);
 }
 
@@ -130,7 +129,10 @@ TEST(RspPacketTest, DecodesHexAndErrors) {
 
 TEST(RspPacketTest, UnescapesBinary) {
   std::string out, error;
-  ASSERT_TRUE(rsp::UnescapeBinary(std::string("a}\x03" "b}]}\x04}\x0a"), &out, &error)) << error;
+  ASSERT_TRUE(rsp::UnescapeBinary(std::string("a}\x03"
+                                              "b}]}\x04}\x0a"),
+                                  &out, &error))
+      << error;
   EXPECT_EQ(out, "a#b}$*");
   EXPECT_FALSE(rsp::UnescapeBinary("ab}", &out, &error));
   EXPECT_NE(error.find("no byte after it at offset 2"), std::string::npos) << error;
@@ -161,6 +163,9 @@ class TestStub {
     // trimmed to the requested length, unless on_auxv answers (its reply payload, unescaped).
     std::optional<std::string> auxv;
     std::function<std::string(uint64_t offset, uint64_t length)> on_auxv;
+    // A packet sent as soon as a client connects, before it asks anything (QEMU's stop reply to
+    // a client attaching to a running machine).
+    std::string on_connect;
   };
 
   explicit TestStub(Script script) : script_(std::move(script)) {
@@ -255,6 +260,7 @@ class TestStub {
   void Serve() {
     fd_ = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd_ < 0) return;
+    if (!script_.on_connect.empty()) SendPacket(script_.on_connect);
     bool ack_mode = true;
     std::string request;
     while (ReadPacket(&request)) {
@@ -347,6 +353,26 @@ TEST(GdbRemoteStubTest, ReadsInAckModeAcrossPacketsWithRunLength) {
   EXPECT_TRUE(std::equal(buffer.begin(), buffer.end(), script.memory.begin() + 0x10));
   EXPECT_GT(source->target_reads(), 5u);
   EXPECT_EQ(source->bytes_read(), 900u);
+}
+
+// QEMU's stub, when a client attaches to a running machine, stops it and sends a stop reply
+// before it has read (or acked) anything; the client must not take it for the reply to its
+// first request.
+TEST(GdbRemoteStubTest, StopReplySentOnAttachIsNotTakenForAReply) {
+  TestStub::Script script;
+  script.offer_no_ack = false;
+  script.on_connect = "T02thread:01;";
+  script.memory = Pattern(256);
+  TestStub stub(script);
+  std::string error;
+  auto source = GdbRemoteSource::Connect(stub.address(), &error, ShortTimeouts());
+  ASSERT_NE(source, nullptr) << error;
+  EXPECT_EQ(source->packet_size(), 0x200u);
+  EXPECT_EQ(source->stop_reply(), "S05");
+  uint8_t buffer[64];
+  ReadResult result = source->Read(0x10000, buffer, sizeof(buffer));
+  ASSERT_TRUE(result.ok()) << result.error;
+  EXPECT_TRUE(std::equal(buffer, buffer + sizeof(buffer), script.memory.begin()));
 }
 
 TEST(GdbRemoteStubTest, UnreadableMemoryGivesPrefixAndAddress) {
@@ -947,8 +973,8 @@ TEST_F(GdbServerTest, AuxvPlacesAGlobalOfThisPie) {
   EXPECT_TRUE(result.ok()) << result.error;
   EXPECT_EQ(value, vmpl_gdb_remote_test_global);
   for (const std::string& payload : sent) EXPECT_TRUE(IsReadOnly(payload)) << payload;
-  printf("gdbserver: PacketSize %zu, auxv of %zu bytes, load bias 0x%llx\n",
-         source->packet_size(), auxv->size(), static_cast<unsigned long long>(*bias));
+  printf("gdbserver: PacketSize %zu, auxv of %zu bytes, load bias 0x%llx\n", source->packet_size(),
+         auxv->size(), static_cast<unsigned long long>(*bias));
 }
 
 TEST_F(GdbServerTest, Throughput) {

@@ -35,6 +35,9 @@ class NodeAllocator {
 
   // |size| bytes (at most kSlotBytes), 64-byte aligned; nullptr when memory is exhausted.
   static void* Allocate(size_t size);
+  // As Allocate, but never returns null, like plain operator new: out of memory, it throws
+  // std::bad_alloc in userspace and panics in the kernel (which is built without exceptions).
+  static void* AllocateOrFail(size_t size);
   // As Allocate, but asks vmpl::AllocFailureInjector first and arms |ac| with the outcome, like
   // the global operator new(size_t, fbl::AllocChecker*).
   static void* AllocateChecked(size_t size, fbl::AllocChecker* ac);

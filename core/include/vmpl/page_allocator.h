@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <vm/page.h>
+#include <vmpl/page_reference.h>
 
 #include <functional>
 #include <memory>
@@ -97,9 +98,8 @@ class PageAllocator {
   ReferenceFreeHook reference_free_hook_;
 };
 
-// Frees a compressed-page reference the way the kernel's compressor Free() does: through the
-// process-wide allocator's reference free hook.
-void FreeReference(uint64_t value);
+// vmpl::FreeReference (<vmpl/page_reference.h>) frees through the process-wide allocator's
+// reference free hook, the way the kernel's compressor Free() does.
 
 }  // namespace vmpl
 

@@ -23,12 +23,11 @@
 #define VMPL_TRACE_H_
 
 #include <stdint.h>
-
-#include <string_view>
-
 #include <vmpl/trace_clock.h>
 #include <vmpl/trace_event.h>
 #include <vmpl/trace_hooks.h>
+
+#include <string_view>
 
 class VmPageList;
 class VmPageSpliceList;
@@ -68,6 +67,11 @@ void SetListTracing(const void* list, bool on);
 // Registry hooks (called by vmpl::Registry under its lock).
 void EmitRegistration(uint64_t id, const void* object, uint32_t kind, std::string_view name);
 void EmitName(uint64_t id, std::string_view name);
+
+// The snapshot events of one registered list (kListCreate, its registration, its skew or splice
+// state, every node and non-empty slot); WriteSnapshot brackets them with kSnapshotBegin/End.
+// |kind| is the registry's: 1 = VmPageList, 2 = VmPageSpliceList (core/src/trace_snapshot.cc).
+void WriteListSnapshot(uint64_t id, uint32_t kind, const void* address, std::string_view name);
 
 }  // namespace vmpl::trace
 

@@ -1,0 +1,13 @@
+// The kernel's allocation-failure injector state: one for the machine (see
+// core/src/alloc_failure_state.h). The timer interrupt never allocates.
+
+#include "alloc_failure_state.h"
+
+namespace vmpl {
+
+AllocFailureState& CurrentAllocFailureState() {
+  static AllocFailureState state;
+  return state;
+}
+
+}  // namespace vmpl

@@ -6,9 +6,16 @@
 // SIGINT/SIGTERM arrives, or the target exits and its ring is empty. Every record the ring could
 // not deliver is counted per producer and written to the file's LOSSES chunk and the summary.
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
+#include <vmpl/inspect/elf_symbols.h>
+#include <vmpl/inspect/ring_image.h>
+#include <vmpl/inspect/target.h>
+#include <vmpl/inspect/trace_recorder.h>
+#include <vmpl/inspect/trace_resolver.h>
+#include <vmpl/trace_ring.h>
 
 #include <CLI/CLI.hpp>
 #include <atomic>
@@ -16,11 +23,6 @@
 #include <memory>
 #include <string>
 #include <thread>
-
-#include <fmt/format.h>
-#include <vmpl/inspect/trace_recorder.h>
-#include <vmpl/inspect/trace_resolver.h>
-#include <vmpl/trace_ring.h>
 
 #include "command.h"
 #include "trace_command.h"
@@ -30,11 +32,17 @@ namespace {
 
 struct RecordOptions {
   int pid = 0;
+  std::string remote;  // or a gdb stub in front of the vmpl kernel ...
+  std::string core;    // ... or a dump of it
+  std::string binary;  // the kernel's ELF, for the ring's symbol
   std::string output;
   double duration = 0;
   double snapshot_timeout = 5;
   bool quiet = false;
 };
+
+// The vmpl kernel's pointer to its ring (kernel/platform/trace_ring_writer.h).
+constexpr char kKernelRingSymbol[] = "vmpl_kernel_trace_ring";
 
 std::atomic<bool> g_stop{false};
 
@@ -53,6 +61,39 @@ vmpl::trace::Ring and arms it) and must answer snapshot requests between mutatio
 EXIT STATUS:
   0 recorded, nothing lost; 1 recorded, but the ring lost events (counted in the file and the
   summary); 2 usage error; 3 no ring to attach to, or the file could not be written)";
+
+// The summary on stdout, and the exit status: |exit_code|, or kExitProblems if events were lost
+// or no whole snapshot was recorded.
+int Summarize(const inspect::TraceRecorder& recorder, const std::string& source,
+              const RecordOptions& options, int exit_code) {
+  const trace::LossTable losses = recorder.Losses();
+  const trace::LossCounts total = losses.Totals();
+  if (!options.quiet) {
+    printf("%s", fmt::format("vmpl trace record: {} -> {}: {} snapshot records, {} events, "
+                             "{} discarded before the snapshot\n",
+                             source, options.output, recorder.snapshot_records(),
+                             recorder.event_records(), recorder.discarded())
+                     .c_str());
+    printf("%s", fmt::format("  lost {} (overwritten {}, dropped {}, abandoned {}, blocked {})\n",
+                             total.total(), total.overwritten, total.dropped, total.abandoned,
+                             total.blocked)
+                     .c_str());
+    for (const trace::ProducerLosses& producer : losses.producers) {
+      if (producer.counts.total() != 0) {
+        printf("%s", fmt::format("    producer {} (tid {}): {} lost\n", producer.index,
+                                 producer.tid, producer.counts.total())
+                         .c_str());
+      }
+    }
+    if (!recorder.snapshot_started()) {
+      printf("  no snapshot arrived: the file holds no events\n");
+    }
+  }
+  if (exit_code == kExitOk && (total.total() != 0 || !recorder.snapshot_done())) {
+    exit_code = kExitProblems;
+  }
+  return exit_code;
+}
 
 int RunRecord(const RecordOptions& options) {
   std::string error;
@@ -140,33 +181,86 @@ int RunRecord(const RecordOptions& options) {
     fprintf(stderr, "vmpl trace record: %s\n", recorder->error().c_str());
     exit_code = kExitUnreadable;
   }
-  const trace::LossTable losses = recorder->Losses();
-  const trace::LossCounts total = losses.Totals();
+  return Summarize(*recorder, fmt::format("pid {}", options.pid), options, exit_code);
+}
+
+// The vmpl kernel's ring, out of the machine's memory (a gdb stub or a dump): copied once, at the
+// moment of reading, from its latest complete snapshot to its head (inspect/ring_image.h), and
+// recorded from the copy with the same reader and recorder as a process's ring.
+int RunRecordFromMemory(const RecordOptions& options) {
+  inspect::TargetOptions target_options;
+  target_options.remote = options.remote;
+  target_options.core = options.core;
+  target_options.binary = options.binary;
+  std::string error;
+  std::unique_ptr<inspect::Target> target = inspect::Target::Open(target_options, &error);
+  std::unique_ptr<inspect::ElfSymbols> symbols =
+      target ? inspect::ElfSymbols::Open(options.binary, &error) : nullptr;
+  if (!symbols) {
+    fprintf(stderr, "vmpl trace record: %s\n", error.c_str());
+    return kExitUnreadable;
+  }
+  const std::optional<uint64_t> symbol = symbols->Find(kKernelRingSymbol);
+  if (!symbol) {
+    fprintf(stderr, "vmpl trace record: %s has no symbol %s (not the vmpl kernel)\n",
+            options.binary.c_str(), kKernelRingSymbol);
+    return kExitUnreadable;
+  }
+  uint64_t ring = 0;
+  const inspect::ReadResult read = target->memory().Read(*symbol, &ring, sizeof(ring));
+  if (!read.ok() || ring == 0) {
+    fprintf(stderr, "vmpl trace record: %s\n",
+            read.ok() ? "the kernel has no trace ring (booted with trace=0)" : read.error.c_str());
+    return kExitUnreadable;
+  }
+  std::optional<inspect::RingImage> image = inspect::ReadRingImage(target->memory(), ring, &error);
+  if (!image) {
+    fprintf(stderr, "vmpl trace record: %s\n", error.c_str());
+    return kExitUnreadable;
+  }
+  const char* tmp = getenv("TMPDIR");
+  const std::string path =
+      fmt::format("{}/vmpl-ring-{}-{:x}", tmp != nullptr ? tmp : "/tmp", getpid(), ring);
+  std::unique_ptr<trace::RingReader> reader;
+  if (inspect::WriteRingImage(*image, path, &error)) {
+    reader = trace::RingReader::AttachPath(path, &error);
+  }
+  unlink(path.c_str());  // the reader keeps its mapping
+  if (!reader) {
+    fprintf(stderr, "vmpl trace record: %s\n", error.c_str());
+    return kExitUnreadable;
+  }
+  trace::TraceInfo info = trace::TraceInfo::ForThisProcess("vmpl trace record", "0.1.0");
+  info.pid = 0;
+  info.layout = inspect::BuiltinTraceLayout();
+  std::unique_ptr<inspect::TraceRecorder> recorder =
+      inspect::TraceRecorder::Create(*reader, options.output, std::move(info), &error);
+  if (!recorder) {
+    fprintf(stderr, "vmpl trace record: %s\n", error.c_str());
+    return kExitUnreadable;
+  }
+  int exit_code = kExitOk;
+  for (int64_t n = 1; n > 0;) {
+    n = recorder->Drain();
+    if (n < 0) {
+      fprintf(stderr, "vmpl trace record: %s\n", recorder->error().c_str());
+      exit_code = kExitUnreadable;
+    }
+  }
+  if (!recorder->Finish() && exit_code == kExitOk) {
+    fprintf(stderr, "vmpl trace record: %s\n", recorder->error().c_str());
+    exit_code = kExitUnreadable;
+  }
   if (!options.quiet) {
-    printf("%s", fmt::format("vmpl trace record: pid {} -> {}: {} snapshot records, {} events, "
-                             "{} discarded before the snapshot\n",
-                             options.pid, options.output, recorder->snapshot_records(),
-                             recorder->event_records(), recorder->discarded())
+    printf("%s", fmt::format("vmpl trace record: the kernel's ring at {:#x}: {} records from "
+                             "the oldest of its {} snapshots (the {} records of the later ones "
+                             "skipped)\n",
+                             ring, image->records, image->snapshots, image->skipped)
                      .c_str());
-    printf("%s", fmt::format("  lost {} (overwritten {}, dropped {}, abandoned {}, blocked {})\n",
-                             total.total(), total.overwritten, total.dropped, total.abandoned,
-                             total.blocked)
-                     .c_str());
-    for (const trace::ProducerLosses& producer : losses.producers) {
-      if (producer.counts.total() != 0) {
-        printf("%s", fmt::format("    producer {} (tid {}): {} lost\n", producer.index,
-                                 producer.tid, producer.counts.total())
-                         .c_str());
-      }
-    }
-    if (!recorder->snapshot_started()) {
-      printf("  no snapshot arrived: the file holds no events\n");
-    }
   }
-  if (exit_code == kExitOk && (total.total() != 0 || !recorder->snapshot_done())) {
-    exit_code = kExitProblems;
-  }
-  return exit_code;
+  const std::string source =
+      options.remote.empty() ? "core " + options.core : "gdb stub " + options.remote;
+  return Summarize(*recorder, source, options, exit_code);
 }
 
 }  // namespace
@@ -176,24 +270,56 @@ Subcommand RegisterTraceRecord(CLI::App& trace, const GlobalOptions& /*globals*/
   CLI::App* record =
       trace.add_subcommand("record", "Record a running process's page-list events from its ring");
   record->footer(kRecordFooter);
-  record->add_option("--pid", options->pid, "The process whose ring to read")
-      ->required()
-      ->check(CLI::PositiveNumber)
-      ->option_text("PID");
+  CLI::Option* pid = record->add_option("--pid", options->pid, "The process whose ring to read")
+                         ->check(CLI::PositiveNumber)
+                         ->option_text("PID");
+  CLI::Option* remote =
+      record
+          ->add_option("--remote", options->remote,
+                       "The vmpl kernel behind a gdb stub (QEMU -s): its ring, read now")
+          ->option_text("HOST:PORT")
+          ->excludes(pid);
+  CLI::Option* core =
+      record
+          ->add_option("--core", options->core,
+                       "A dump of the vmpl kernel (QEMU dump-guest-memory -p): its ring")
+          ->option_text("FILE")
+          ->excludes(pid)
+          ->excludes(remote);
+  record->add_option("--binary", options->binary, "The kernel's ELF (vmpl-kernel.elf)")
+      ->option_text("ELF");
   record->add_option("-o,--output", options->output, "The trace file to write")
       ->required()
       ->option_text("FILE");
-  record->add_option("--duration", options->duration,
-                     "Stop after this many seconds (default: when the process exits)")
+  record
+      ->add_option("--duration", options->duration,
+                   "Stop after this many seconds (default: when the process exits)")
       ->check(CLI::NonNegativeNumber)
       ->option_text("SECONDS");
-  record->add_option("--snapshot-timeout", options->snapshot_timeout,
-                     "Warn if no snapshot arrived after this many seconds")
+  record
+      ->add_option("--snapshot-timeout", options->snapshot_timeout,
+                   "Warn if no snapshot arrived after this many seconds")
       ->check(CLI::NonNegativeNumber)
       ->option_text("SECONDS")
       ->default_str("5");
   record->add_flag("--quiet", options->quiet, "No progress line and no summary");
-  return Subcommand{record, [options]() { return RunRecord(*options); }};
+  (void)core;
+  return Subcommand{record, [options]() -> int {
+                      if (options->pid != 0) {
+                        return RunRecord(*options);
+                      }
+                      if (options->remote.empty() && options->core.empty()) {
+                        fprintf(stderr, "vmpl trace record: give --pid, --remote or --core\n");
+                        return kExitUsage;
+                      }
+                      if (options->binary.empty()) {
+                        fprintf(stderr,
+                                "vmpl trace record: --remote and --core need --binary "
+                                "(the kernel's ELF)\n");
+                        return kExitUsage;
+                      }
+                      return RunRecordFromMemory(*options);
+                    }};
 }
 
 }  // namespace vmpl::cli

@@ -9,12 +9,15 @@
 //              vmpl_kernel_resume (0, the default: never pause)
 //   steps=N    stop after N steps: print the report, then exit QEMU (0: run forever)
 //   trace=N    records in the trace ring, a power of two (default 262144; 0: no tracing)
+//   assert     trip a DEBUG_ASSERT of the core on purpose, to see (and test) that a failed
+//              assertion panics the kernel on the serial console and ends QEMU with status 7
 //
 // The state a debugger may want is exported: vmpl_registry (the lists), vmpl_kernel_trace_ring
 // (the ring), and the variables below.
 
 #include <stdint.h>
 #include <vm/page.h>
+#include <vm/vm_page_list.h>
 
 #include "arch/boot.h"
 #include "arch/boot_info.h"
@@ -66,8 +69,9 @@ Options ReadOptions(const BootInfo& info) {
   };
 }
 
-// The RAM above the kernel image, in the range that holds it, within the physmap: a quarter of
-// it (at most 96 MiB) for the heap, the rest for the page allocator.
+// The RAM above the kernel image, in the range that holds it, within the physmap: half of it (at
+// most 96 MiB) for the heap, the rest for the page allocator. The heap's classes are powers of
+// two, so the default trace ring (16 MiB and a page) takes a 32 MiB block.
 void InitMemory(const BootInfo& info) {
   const uint64_t image_end = kernel_image_end_paddr();
   uint64_t base = 0;
@@ -82,7 +86,7 @@ void InitMemory(const BootInfo& info) {
   if (end <= base + 4 * kTwoMiB) {
     kernel_panic("not enough RAM above the kernel image (%#lx): give QEMU more (-m)", image_end);
   }
-  uint64_t heap_bytes = ((end - base) / 4) & ~(kTwoMiB - 1);
+  uint64_t heap_bytes = ((end - base) / 2) & ~(kTwoMiB - 1);
   heap_bytes = heap_bytes < kMaxHeapBytes ? heap_bytes : kMaxHeapBytes;
   vmpl::kernel::HeapInit(paddr_to_physmap(base), heap_bytes);
 
@@ -133,7 +137,7 @@ void Pause(uint64_t step) {
           step, vmpl_kernel_pauses);
   while (vmpl_kernel_resume == 0) {
     arch_idle();
-    vmpl::kernel::TraceBetweenSteps(step);
+    vmpl::kernel::TraceServiceRequests();
   }
   vmpl_kernel_paused = 0;
   kprintf("vmpl-kernel: resumed at step %lu\n", step);
@@ -158,9 +162,17 @@ void kernel_main(uint64_t start_info_paddr) {
   if (options.trace != 0) {
     if ((options.trace & (options.trace - 1)) != 0 || options.trace < 2 ||
         !vmpl::kernel::TraceStart(options.trace, tsc_hz)) {
-      kernel_panic("trace=%lu: not a power of two >= 2, or no heap for it", options.trace);
+      kernel_panic("trace=%lu: not a power of two >= 2, or more than the heap holds (%zu MiB)",
+                   options.trace, GetHeapStats().capacity >> 20);
     }
     kprintf("vmpl-kernel: tracing into a ring of %lu records\n", options.trace);
+  }
+
+  if (BootFlag(info, "assert")) {
+    kprintf("vmpl-kernel: assert: initializing a list's skew twice\n");
+    VmPageList list;
+    list.InitializeSkew(0, kPageSize);
+    list.InitializeSkew(0, kPageSize);  // DEBUG_ASSERT(list_skew_ == 0) fails
   }
 
   const uint64_t budget =

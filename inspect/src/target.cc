@@ -2,11 +2,11 @@
 
 #include "vmpl/inspect/target.h"
 
+#include <fmt/format.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <algorithm>
-
-#include <fmt/format.h>
 
 #include "vmpl/inspect/block_cache_source.h"
 #include "vmpl/inspect/elf_core_source.h"
@@ -27,22 +27,40 @@ std::optional<uint64_t> RegistryIn(const std::string& binary, std::optional<uint
   }
   const std::optional<uint64_t> value = symbols->Find(kRegistrySymbol);
   if (!value) {
-    *error = fmt::format("{}: no symbol {} (not a vmpl program, or stripped without "
-                         "-rdynamic; give --registry ADDR)",
-                         binary, kRegistrySymbol);
+    *error = fmt::format(
+        "{}: no symbol {} (not a vmpl program, or stripped without "
+        "-rdynamic; give --registry ADDR)",
+        binary, kRegistrySymbol);
     return std::nullopt;
   }
   if (!symbols->is_pie()) {
     return *value;
   }
   if (!bias) {
-    *error = fmt::format("{} is position-independent and its load address in the target is "
-                         "unknown; give --registry ADDR",
-                         binary);
+    *error = fmt::format(
+        "{} is position-independent and its load address in the target is "
+        "unknown; give --registry ADDR",
+        binary);
     return std::nullopt;
   }
   return *value + *bias;
 }
+
+// What a target reads while its stub cannot be reached: every read fails with the reason.
+class UnreachableSource final : public MemorySource {
+ public:
+  UnreachableSource(std::string name, std::string error)
+      : name_(std::move(name)), error_(std::move(error)) {}
+  ReadResult Read(uint64_t, void* buffer, size_t size) override {
+    memset(buffer, 0, size);
+    return {0, error_};
+  }
+  std::string Describe() const override { return name_; }
+
+ private:
+  std::string name_;
+  std::string error_;
+};
 
 }  // namespace
 
@@ -99,9 +117,9 @@ std::unique_ptr<Target> Target::Open(const TargetOptions& options, std::string* 
         }
       }
       if (!target->registry_ && target->registry_error_.empty()) {
-        target->registry_error_ = fmt::format(
-            "{}: no mapped file defines {}; give --binary or --registry", options.core,
-            kRegistrySymbol);
+        target->registry_error_ =
+            fmt::format("{}: no mapped file defines {}; give --binary or --registry", options.core,
+                        kRegistrySymbol);
       }
     }
     target->memory_ = std::move(core);
@@ -131,15 +149,39 @@ std::unique_ptr<Target> Target::Open(const TargetOptions& options, std::string* 
   } else {
     target->registry_error_ = "a stub names no executable: give --binary or --registry";
   }
+  target->remote_ = options.remote;
+  target->release_between_reads_ = options.release_between_reads;
   target->stub_ = std::move(remote);
   target->Refresh();
   return target;
 }
 
+MemorySource& Target::memory() {
+  if (!memory_) {
+    Refresh();
+  }
+  return *memory_;
+}
+
 void Target::Refresh() {
+  if (!stub_ && !remote_.empty()) {
+    std::string error;
+    stub_ = GdbRemoteSource::Connect(remote_, &error);
+    if (!stub_) {
+      memory_ = std::make_unique<UnreachableSource>(fmt::format("gdb stub {}", remote_), error);
+      return;
+    }
+  }
   if (stub_) {
     // Read the stub a page at a time, each page once per snapshot.
     memory_ = std::make_unique<BlockCacheSource>(*stub_);
+  }
+}
+
+void Target::Release() {
+  if (release_between_reads_ && stub_) {
+    memory_.reset();
+    stub_.reset();
   }
 }
 
@@ -155,23 +197,23 @@ TargetSnapshot ReadTargetSnapshot(Target& target, const DecodeLayout& layout,
     out.snapshot->lists.push_back(DecodePageList(memory, *list_address, layout));
   } else if (request.scan || !target.registry()) {
     if (!request.list.empty()) {
-      out.error = fmt::format("--list {} needs the registry ({})", request.list,
-                              request.scan ? "a scan finds lists without names"
-                                           : target.registry_error());
+      out.error =
+          fmt::format("--list {} needs the registry ({})", request.list,
+                      request.scan ? "a scan finds lists without names" : target.registry_error());
       out.usage_error = request.scan;
       return out;
     }
     ScanOptions scan_options;
     scan_options.ranges = request.scan_ranges;
     if (scan_options.ranges.empty() && memory.Regions().empty()) {
-      out.error = fmt::format("{}{}{} lists no memory to scan: give --scan-range START-END",
-                              target.registry_error(), request.scan ? "" : "; and ",
-                              memory.Describe());
+      out.error =
+          fmt::format("{}{}{} lists no memory to scan: give --scan-range START-END",
+                      target.registry_error(), request.scan ? "" : "; and ", memory.Describe());
       return out;
     }
     if (!request.scan) {
-      out.notice = fmt::format("{}; scanning memory for page-list nodes instead",
-                               target.registry_error());
+      out.notice =
+          fmt::format("{}; scanning memory for page-list nodes instead", target.registry_error());
     }
     out.scan.emplace();
     out.snapshot = ScanSnapshot(memory, layout, scan_options, &*out.scan);

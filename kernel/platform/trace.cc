@@ -56,6 +56,12 @@ void TraceBetweenSteps(uint64_t step) {
   }
 }
 
+void TraceServiceRequests() {
+  if (vmpl_trace_active != 0 && TraceRingTakeSnapshotRequest()) {
+    WriteKernelSnapshot();
+  }
+}
+
 uint64_t TraceSnapshotCount() { return g_snapshots; }
 
 }  // namespace vmpl::kernel

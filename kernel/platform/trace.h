@@ -20,6 +20,9 @@ bool TraceStart(uint64_t capacity, uint64_t tsc_hz);
 // Between two workload steps (every list consistent): writes a snapshot if one is due.
 void TraceBetweenSteps(uint64_t step);
 
+// Answers a reader's snapshot request, if one was made (while the kernel idles at a pause).
+void TraceServiceRequests();
+
 // Snapshots written so far.
 uint64_t TraceSnapshotCount();
 

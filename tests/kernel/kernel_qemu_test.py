@@ -13,9 +13,12 @@ hold what they read against what the kernel says about itself.
 4. `monitor dump-guest-memory -p` through the stub: `vmpl inspect --core` of the dump gives the
    same snapshot, list for list and slot for slot, as the live stub.
 5. `vmpl trace record --remote`: the in-kernel trace ring read out through the stub into a trace
-   file; `vmpl trace replay` of it must end in the lists the stub reads.
+   file; `vmpl trace replay --check` of it must end in the lists the kernel reported, and the
+   ring read from the dump (`--core`) must replay to the same state.
 6. Resumes the kernel with gdb (`set var vmpl_kernel_resume = 1`) and checks the second pause
-   point the same way through the stub, so the work went on between the two.
+   point the same way through the stub (and its trace), so the work went on between the two.
+7. Boots it once more with `assert`: a DEBUG_ASSERT of the core fails on purpose, and the kernel
+   must panic on the serial console, naming the assertion, and end QEMU with status 7.
 
 Usage: kernel_qemu_test.py --kernel ELF --vmpl VMPL --gdb GDB --repo REPO --work DIR
 """
@@ -165,6 +168,28 @@ def compare(what: str, expected: dict, got: dict):
     print("ok: %s matches the self-report on %d lists" % (what, len(expected)))
 
 
+def record_and_replay(options, source: list, trace: str):
+    """`vmpl trace record` of the kernel's ring from |source| into |trace|, then its replay,
+    checked at every checkpoint: the lists it ends with (as self_report gives them) and its
+    state digest."""
+    if os.path.exists(trace):
+        os.remove(trace)
+    recorded = run([options.vmpl, "trace", "record", *source, "--binary", options.kernel,
+                    "-o", trace])
+    replay = run([options.vmpl, "trace", "replay", trace, "--check", "--json"], check=False)
+    result = json.loads(replay.stdout)
+    if replay.returncode != 0 or result["divergences"] or result["problems"]:
+        raise Failure("vmpl trace replay --check of the kernel's ring exited %d: %s" % (
+            replay.returncode, {k: result[k] for k in ("divergences", "problems", "problem")}))
+    lists = {entry["registry_id"]: {
+        "name": entry["name"], "nodes": entry["nodes"], "pages": entry["pages"],
+        "references": entry["references"], "markers": entry["markers"],
+        "intervals": entry["interval_sentinels"]} for entry in result["lists"]}
+    print("ok: %s" % recorded.stdout.splitlines()[0])
+    print("ok: its replay checked %d checkpoints, no violation" % result["checkpoints"])
+    return lists, result["digest"]
+
+
 def gdb_session(options, port: int, commands: list) -> str:
     args = [options.gdb, "-batch", "-nx", "-ex", "set pagination off",
             "-ex", "add-auto-load-safe-path " + options.repo,
@@ -187,6 +212,10 @@ def check_pause(options, kernel: Kernel, pause: int, with_everything: bool) -> s
     if live["problem_count"] != 0:
         raise Failure("vmpl inspect --remote found problems: %s" % live["problems"])
     compare("vmpl inspect --remote", expected, summarize_json(live))
+    # The trace ring, read out through the stub; its replay must end in the reported lists.
+    trace = os.path.join(options.work, "kernel.vmpltrace")
+    replayed = record_and_replay(options, ["--remote", "127.0.0.1:%d" % kernel.port], trace)
+    compare("the replay of the ring read through the stub", expected, replayed[0])
     if not with_everything:
         return kinds
     check = run([options.vmpl, "check", *target], check=False)
@@ -227,8 +256,27 @@ def check_pause(options, kernel: Kernel, pause: int, with_everything: bool) -> s
                       (len(dumped["lists"]), len(live["lists"])))
     print("ok: vmpl inspect --core of a dump-guest-memory -p dump equals the live stub's "
           "snapshot (%d lists)" % len(dumped["lists"]))
+    from_dump = record_and_replay(options, ["--core", core], trace + ".core")
+    if from_dump[1] != replayed[1]:
+        raise Failure("the ring read from the dump replays to digest %s, through the stub to %s"
+                      % (from_dump[1], replayed[1]))
+    print("ok: the ring read from the dump replays to the same state (digest %s)" % replayed[1])
     os.remove(core)
     return kinds
+
+
+def check_assert(options):
+    kernel = Kernel(options.kernel, options.work, "assert trace=1024")
+    try:
+        status = kernel.process.wait(timeout=120)
+    finally:
+        kernel.stop()
+    text = kernel.text()
+    if status != 7 or "ASSERT FAILED" not in text or "list_skew_ == 0" not in text:
+        raise Failure("a failed DEBUG_ASSERT should panic and end QEMU with status 7; it "
+                      "exited %d, the console says:\n%s" % (status, text[-2000:]))
+    print("ok: a failed DEBUG_ASSERT panics: %s" % next(
+        line for line in text.splitlines() if "ASSERT FAILED" in line).strip())
 
 
 def main() -> int:
@@ -251,6 +299,11 @@ def main() -> int:
         return 1
     finally:
         kernel.stop()
+    try:
+        check_assert(options)
+    except (Failure, subprocess.TimeoutExpired) as failure:
+        print("FAILED: %s" % failure)
+        return 1
     print("PASS")
     return 0
 

@@ -1,18 +1,18 @@
 // The TUI's view of a target that is not us: a live process, a core file or a gdb stub, read
 // with inspect's Target exactly as `vmpl inspect` reads it. A live process's events come from its
 // shared ring when it has one (`vmpl sim --trace-shm`), else from its USDT probes through BPF;
-// cores and stubs have none.
+// cores and stubs have none. A stub is hung up on between reads, so what it stops (a kernel under
+// QEMU) runs between refreshes.
 
 #include <fmt/format.h>
 #include <sys/types.h>
+#include <vmpl/inspect/target.h>
+#include <vmpl/trace_ring.h>
 
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <vmpl/inspect/target.h>
-#include <vmpl/trace_ring.h>
 
 #include "vmpl/tui/bpf_event_stream.h"
 #include "vmpl/tui/ring_event_stream.h"
@@ -89,6 +89,7 @@ class TargetSource final : public Source {
     if (!target_->warning().empty()) {
       snapshot.problems.push_back({0, target_->warning()});
     }
+    target_->Release();
     return snapshot;
   }
 
@@ -119,6 +120,7 @@ class TargetSource final : public Source {
     }
     std::vector<uint8_t> bytes(size);
     const inspect::ReadResult result = target_->memory().Read(address, bytes.data(), size);
+    target_->Release();
     if (!result.ok()) {
       *error = result.error;
       return std::nullopt;
@@ -160,7 +162,11 @@ PageStruct DecodePageStruct(uint64_t address, std::vector<uint8_t> bytes,
 }
 
 std::unique_ptr<Source> OpenTargetSource(const SourceOptions& options, std::string* error) {
-  std::unique_ptr<inspect::Target> target = inspect::Target::Open(options.target, error);
+  inspect::TargetOptions target_options = options.target;
+  // A stub keeps its target stopped while we are connected: hang up between refreshes, so a
+  // kernel under QEMU runs and the view is live.
+  target_options.release_between_reads = true;
+  std::unique_ptr<inspect::Target> target = inspect::Target::Open(target_options, error);
   if (!target) {
     return nullptr;
   }

@@ -12,16 +12,15 @@
 #define VMPL_INSPECT_TARGET_H_
 
 #include <stdint.h>
+#include <vmpl/inspect/canary_scan.h>
+#include <vmpl/inspect/decoder.h>
+#include <vmpl/inspect/memory_source.h>
+#include <vmpl/inspect/snapshot.h>
 
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <vmpl/inspect/canary_scan.h>
-#include <vmpl/inspect/decoder.h>
-#include <vmpl/inspect/memory_source.h>
-#include <vmpl/inspect/snapshot.h>
 
 namespace vmpl::inspect {
 
@@ -29,11 +28,15 @@ namespace vmpl::inspect {
 inline constexpr char kRegistrySymbol[] = "vmpl_registry";
 
 struct TargetOptions {
-  int pid = 0;              // a live process ...
-  std::string core;         // ... or an ELF core file ...
-  std::string remote;       // ... or a gdb stub, HOST:PORT
-  std::string binary;       // the target's executable, for its symbols ("" to find it)
+  int pid = 0;                       // a live process ...
+  std::string core;                  // ... or an ELF core file ...
+  std::string remote;                // ... or a gdb stub, HOST:PORT
+  std::string binary;                // the target's executable, for its symbols ("" to find it)
   std::optional<uint64_t> registry;  // vmpl_registry's address, to skip the symbol lookup
+  // --remote only: Release() hangs up, and the next read connects again. A stub keeps its target
+  // stopped while a client is connected, and QEMU lets the machine run again when its client
+  // leaves: a viewer that releases between refreshes watches a running kernel (`vmpl tui`).
+  bool release_between_reads = false;
 };
 
 class Target {
@@ -45,8 +48,12 @@ class Target {
 
   // What the decoder reads. For a stub, a page cache in front of it (one round trip per node
   // would dominate): call Refresh before reading a target that may have changed.
-  MemorySource& memory() { return *memory_; }
+  // After Release, the first call connects to the stub again (a failure gives a source whose
+  // every read fails with the reason).
+  MemorySource& memory();
   void Refresh();
+  // With TargetOptions::release_between_reads, hangs up on the stub until the next read.
+  void Release();
 
   const std::optional<uint64_t>& registry() const { return registry_; }
   const std::string& registry_error() const { return registry_error_; }
@@ -56,6 +63,8 @@ class Target {
  private:
   Target() = default;
 
+  std::string remote_;  // the stub's HOST:PORT, to connect again
+  bool release_between_reads_ = false;
   std::unique_ptr<MemorySource> stub_;    // a gdb stub, read through |memory_|
   std::unique_ptr<MemorySource> memory_;  // what the decoder reads
   std::optional<uint64_t> registry_;
@@ -65,7 +74,7 @@ class Target {
 
 // Which lists to read.
 struct SnapshotRequest {
-  std::string list;  // "" every list; else one list: a registry name, or a page list's address
+  std::string list;   // "" every list; else one list: a registry name, or a page list's address
   bool scan = false;  // find the lists by their canaries even if there is a registry
   std::vector<MemoryRegion> scan_ranges;  // where to scan (default: the target's regions)
 };

@@ -1,0 +1,140 @@
+// ReadRingImage and WriteRingImage (see ring_image.h).
+
+#include "vmpl/inspect/ring_image.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <string.h>
+#include <unistd.h>
+#include <vmpl/trace_event.h>
+#include <vmpl/trace_ring.h>
+
+#include <utility>
+#include <vector>
+
+namespace vmpl::inspect {
+namespace {
+
+using trace::RingHeader;
+using trace::RingRecord;
+
+// The position |position| holds if its slot's stamp says it is committed there.
+bool CommittedAt(const RingImage& image, const RingHeader& header, uint64_t position,
+                 trace::Event* event) {
+  const uint64_t slot = position & (header.capacity - 1);
+  RingRecord record;
+  memcpy(&record, image.bytes.data() + header.header_size + slot * sizeof(RingRecord),
+         sizeof(record));
+  if (trace::StampState(record.stamp) != trace::SlotState::kCommitted ||
+      trace::StampPosition(record.stamp) != (position & trace::kStampPositionMask)) {
+    return false;
+  }
+  memcpy(event, record.payload, sizeof(*event));
+  return true;
+}
+
+}  // namespace
+
+std::optional<RingImage> ReadRingImage(MemorySource& memory, uint64_t address, std::string* error) {
+  const std::string where = fmt::format("trace ring at {:#x}", address);
+  RingHeader header;
+  ReadResult result = memory.Read(address, &header, sizeof(header));
+  if (!result.ok()) {
+    *error = fmt::format("{}: {}", where, result.error);
+    return std::nullopt;
+  }
+  const uint64_t size = uint64_t{header.header_size} + header.capacity * sizeof(RingRecord);
+  if (header.capacity > kMaxRingImageBytes / sizeof(RingRecord) || size > kMaxRingImageBytes) {
+    *error = fmt::format("{}: {} records is more than this reader copies", where, header.capacity);
+    return std::nullopt;
+  }
+  RingImage image;
+  image.bytes.resize(size);
+  result = memory.Read(address, image.bytes.data(), size);
+  if (!result.ok()) {
+    *error = fmt::format("{}: {}", where, result.error);
+    return std::nullopt;
+  }
+  // The copy's own header from here on: a running target may have moved on since the first read,
+  // and the copy is what the reader reads.
+  memcpy(&header, image.bytes.data(), sizeof(header));
+  if (!trace::ValidateRingHeader(image.bytes.data(), size, where, error)) {
+    return std::nullopt;
+  }
+  image.head = header.head;
+  const uint64_t oldest = header.head - header.first_position > header.capacity
+                              ? header.head - header.capacity
+                              : header.first_position;
+  // The complete snapshots in the ring, oldest first: [begin, end] position pairs.
+  std::vector<std::pair<uint64_t, uint64_t>> snapshots;
+  bool in_snapshot = false;
+  uint64_t begin = 0;
+  trace::Event event;
+  for (uint64_t position = oldest; position < header.head; position++) {
+    if (!CommittedAt(image, header, position, &event)) {
+      continue;
+    }
+    if (event.kind == trace::EventKind::kSnapshotBegin) {
+      in_snapshot = true;
+      begin = position;
+    } else if (event.kind == trace::EventKind::kSnapshotEnd && in_snapshot) {
+      snapshots.emplace_back(begin, position);
+      in_snapshot = false;
+    }
+  }
+  if (snapshots.empty()) {
+    *error = fmt::format(
+        "{}: no complete snapshot among its {} records (positions {} to {}): the reader needs "
+        "the state the events apply to",
+        where, header.head - oldest, oldest, header.head);
+    return std::nullopt;
+  }
+  image.snapshots = snapshots.size();
+  image.start = snapshots.front().first;
+  image.records = header.head - image.start;
+  // The later snapshots describe, between two steps, the state the events before them built: they
+  // add nothing to the stream, and a trace has one snapshot. Their records are marked given up
+  // (ABANDONED), which a reader skips without counting a loss.
+  for (size_t i = 1; i < snapshots.size(); i++) {
+    for (uint64_t position = snapshots[i].first; position <= snapshots[i].second; position++) {
+      const uint64_t slot = position & (header.capacity - 1);
+      uint8_t* stamp = image.bytes.data() + header.header_size + slot * sizeof(RingRecord);
+      uint64_t value;
+      memcpy(&value, stamp, sizeof(value));
+      value = trace::MakeStamp(position, trace::StampProducer(value), trace::SlotState::kAbandoned);
+      memcpy(stamp, &value, sizeof(value));
+      image.skipped++;
+    }
+  }
+  // The reader starts at `tail` when it is a position in the ring, and owns the copy.
+  auto* copy = reinterpret_cast<RingHeader*>(image.bytes.data());
+  copy->tail = image.start;
+  copy->reader_pid = 0;
+  copy->requests = 0;
+  return image;
+}
+
+bool WriteRingImage(const RingImage& image, const std::string& path, std::string* error) {
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    *error = fmt::format("{}: {}", path, strerror(errno));
+    return false;
+  }
+  size_t done = 0;
+  while (done < image.bytes.size()) {
+    const ssize_t n = write(fd, image.bytes.data() + done, image.bytes.size() - done);
+    if (n <= 0) {
+      *error = fmt::format("{}: {}", path, n < 0 ? strerror(errno) : "short write");
+      close(fd);
+      return false;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (close(fd) != 0) {
+    *error = fmt::format("{}: {}", path, strerror(errno));
+    return false;
+  }
+  return true;
+}
+
+}  // namespace vmpl::inspect

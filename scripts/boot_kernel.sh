@@ -24,13 +24,13 @@ Options:
   --gdb PORT         QEMU's gdb stub on tcp:127.0.0.1:PORT
   -s                 same as --gdb 1234
   --serial FILE      the serial console to FILE instead of stdio
-  --append "ARGS"    the kernel command line (e.g. "exit", "pause=2000 seed=7")
+  --append "ARGS"    the kernel command line (docs/kernel.md), e.g. "seed=7 pause=20000"
   --monitor SOCKET   the HMP monitor on a unix socket (e.g. for dump-guest-memory)
   --stopped          start with the CPU stopped (QEMU's -S; continue from gdb or the monitor)
   -h, --help         this text
   -- QEMU-ARGS...    passed to QEMU as they are
 
-Exit status: QEMU's; with the kernel's "exit" option, 1 means success.
+Exit status: QEMU's. The kernel ends it with 1 after steps=N, with 7 on a panic.
 USAGE
 }
 

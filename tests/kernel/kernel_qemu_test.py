@@ -285,6 +285,14 @@ def main() -> int:
         parser.add_argument("--" + name, required=True)
     options = parser.parse_args()
     os.makedirs(options.work, exist_ok=True)
+    # Freestanding: linked from our objects and libgcc only, nothing left for a loader to find.
+    undefined = run(["nm", "-u", options.kernel]).stdout.strip()
+    dynamic = run(["readelf", "-d", options.kernel]).stdout
+    if undefined or "no dynamic section" not in dynamic:
+        print("FAILED: the kernel image has undefined symbols or a dynamic section:\n%s\n%s"
+              % (undefined, dynamic))
+        return 1
+    print("ok: the kernel image has no undefined symbol and no dynamic section")
     kernel = Kernel(options.kernel, options.work, "seed=11 pause=3000 pages=6000 trace=65536")
     try:
         kinds = check_pause(options, kernel, 1, with_everything=True)

@@ -4,9 +4,11 @@
 The off-screen tests (tests/tui/*_test.cc) check the App and its views frame by frame; this one
 checks what only a terminal shows: ncurses' keys and mouse decoding, the live refresh rate, the
 colours and their absence, a resize, quitting back to the shell, and every source end to end
-(the demo, a live process with a shared event ring, a gcore core file, gdbserver, a trace file).
+(the demo, a live process with a shared event ring, a gcore core file, gdbserver, a trace file,
+and the QEMU kernel running through its gdb stub).
 
-    tui_tmux_test.py --vmpl PATH --case demo|pid|core|remote|trace|bad-input
+    tui_tmux_test.py --vmpl PATH --case demo|pid|core|remote|trace|kernel|bad-input
+                     [--kernel vmpl-kernel.elf]   (the kernel case only)
 
 Each case runs in a tmux server of its own (`tmux -L <unique socket>`), so cases may run in
 parallel and one kill-server ends everything that ran in it. The screen is read with
@@ -31,6 +33,7 @@ import re
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -49,6 +52,12 @@ SKIP = 77
 # with its message and cleans up, rather than being killed with its processes left behind.
 BUDGET = 100.0
 budget_end = time.monotonic() + BUDGET
+# The kernel runs under QEMU's software emulation, sharing the CPUs with other tests: it boots in
+# seconds, prints a status line every 10 s of its own time (which stands still while a reader
+# holds the stub), and every read through the stub is slow. Its case has more time (CTest's
+# TIMEOUT for it is 240 s) and waits longer for each thing.
+KERNEL_BUDGET = 210.0
+KERNEL_TIMEOUT = 90.0
 
 
 def deadline_after(timeout: float) -> float:
@@ -65,6 +74,8 @@ LIST_ROW = re.compile(r"^([> ])(\S+)\s+(\S+)\s+(0x[0-9a-f]+)\s+(\d+)\s+(\d+)")
 NODE_ROW = re.compile(r"^([> ])([0-9a-f]+) ([ -])([0-9a-f]+) ")
 EVENT_ROW = re.compile(r"\|([ >])(\d+)\s+\d+\.\d{6}\s+[a-z-]+")
 CURSOR = re.compile(r"cursor (\d+)/(\d+)")
+KERNEL_STATUS = re.compile(r"vmpl-kernel: status step=(\d+)")
+SAVED = re.compile(r"saved (\d+) lists to (\S+)")
 
 
 class Failure(Exception):
@@ -833,6 +844,157 @@ def case_trace(args: argparse.Namespace, tmux: Tmux, workdir: str, _: Processes)
     tmux.quit(c)
 
 
+def free_port() -> int:
+    """A local TCP port free a moment ago (QEMU takes it for its stub right after)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        return listener.getsockname()[1]
+
+
+class Kernel:
+    """vmpl-kernel.elf under qemu-system-x86_64 (software emulation), as kernel_qemu_test.py
+    boots it: the gdb stub on a free local port, the serial console in a file, no monitor, and
+    the isa-debug-exit device. Started through |processes|, so it is killed whatever happens."""
+
+    def __init__(self, args: argparse.Namespace, processes: Processes, workdir: str,
+                 append: str) -> None:
+        qemu = shutil.which(args.qemu)
+        expect(qemu is not None, "qemu-system-x86_64 (%s) not found" % args.qemu)
+        expect(bool(args.kernel) and os.path.isfile(args.kernel),
+               "the kernel case needs --kernel vmpl-kernel.elf (got %r)" % args.kernel)
+        self.serial = os.path.join(workdir, "serial.log")
+        self.log = os.path.join(workdir, "qemu.log")
+        self.port = free_port()
+        self.process = processes.start(
+            [str(qemu), "-kernel", args.kernel, "-m", "128M", "-nographic", "-no-reboot",
+             "-nodefaults", "-no-user-config", "-serial", "file:" + self.serial, "-monitor",
+             "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-gdb",
+             "tcp:127.0.0.1:%d" % self.port, "-append", append], self.log)
+
+    def console(self) -> str:
+        try:
+            with open(self.serial, encoding="utf-8", errors="replace") as text:
+                return text.read()
+        except FileNotFoundError:
+            return ""
+
+    def check_running(self) -> None:
+        """Fails, with the end of the console and QEMU's output, if the kernel has stopped."""
+        text = self.console()
+        if "PANIC" in text or self.process.poll() is not None:
+            try:
+                with open(self.log, encoding="utf-8", errors="replace") as log:
+                    qemu = log.read()
+            except FileNotFoundError:
+                qemu = ""
+            raise Failure("the kernel stopped (QEMU %s); console:\n%s\nQEMU:\n%s" %
+                          ("exited %s" % self.process.returncode
+                           if self.process.poll() is not None else "runs, PANIC on the console",
+                           text[-2000:], qemu[-1000:]))
+
+    def steps(self) -> list[int]:
+        """The step counts of the status lines on the console so far (one every 10 s of the
+        kernel's time: its timer does not tick while the stub holds the machine)."""
+        return [int(step) for step in KERNEL_STATUS.findall(self.console())]
+
+    def wait_console(self, what: str, found: Callable[[str], bool],
+                     timeout: float = KERNEL_TIMEOUT) -> None:
+        deadline = deadline_after(timeout)
+        while not found(self.console()):
+            self.check_running()
+            if time.monotonic() > deadline:
+                raise Failure("timed out waiting for %s on the kernel's console; its end:\n%s" %
+                              (what, self.console()[-2000:]))
+            time.sleep(0.2)
+
+
+def kernel_lists(lines: list[str]) -> Optional[tuple[tuple[str, str, str], ...]]:
+    """(name, nodes, pages) of each row of the lists pane, once some is a vmo:N list."""
+    rows = list_rows(lines)
+    if not any(row.group(2).startswith("vmo:") for row in rows):
+        return None
+    return tuple((row.group(2), row.group(5), row.group(6)) for row in rows)
+
+
+def check_kernel_snapshot(saved: dict, count: int) -> None:
+    """A well-formed snapshot of the kernel's registry, as the TUI showed it when s was pressed
+    (the kernel has moved on since: nothing to compare it with but itself)."""
+    lists = saved["lists"]
+    expect(len(lists) == count, "the status line said %d lists were saved, the file has %d" %
+           (count, len(lists)))
+    expect(any(entry.get("name", "").startswith("vmo:") for entry in lists),
+           "no list named vmo:N in the saved snapshot: %s" %
+           [entry.get("name") for entry in lists])
+    for entry in lists:
+        name = entry.get("name", "")
+        expect(name.startswith("vmo:") or name.startswith("splice:"),
+               "the saved snapshot has a list named %r, not one of the kernel's (vmo:N/..., "
+               "splice:N/...)" % name)
+        expect(entry.get("kind") == ("splice" if name.startswith("splice:") else "page-list"),
+               "list %s has kind %r" % (name, entry.get("kind")))
+        expect(isinstance(entry.get("nodes"), list) and entry.get("problems") == [],
+               "list %s: no nodes array, or problems %s" % (name, entry.get("problems")))
+        for node in entry["nodes"]:
+            expect(re.fullmatch(r"0x[0-9a-f]+", str(node.get("address"))) is not None and
+                   isinstance(node.get("slots"), list),
+                   "list %s: a malformed node %s" % (name, json.dumps(node)[:200]))
+    ids = [entry.get("registry_id") for entry in lists]
+    expect(len(set(ids)) == len(ids), "registry ids repeat in the saved snapshot: %s" % ids)
+    expect(saved.get("problems") == [] and saved.get("problem_count") == 0,
+           "the saved snapshot has problems (%s): %s" % (saved.get("problem_count"),
+                                                         json.dumps(saved.get("problems"))[:400]))
+    expect("remote" in saved.get("source", "") or "127.0.0.1" in saved.get("source", ""),
+           "the saved snapshot's source is %r, not the stub" % saved.get("source"))
+
+
+def case_kernel(args: argparse.Namespace, tmux: Tmux, workdir: str, processes: Processes) -> None:
+    """The kernel under QEMU, never paused: the TUI hangs up on the stub between reads, so the
+    kernel runs on and the lists on the screen change while it is watched."""
+    kernel = Kernel(args, processes, workdir, "seed=5 rate=5 trace=4096")
+    kernel.wait_console("the workload to start",
+                        lambda text: "vmpl-kernel: workload seed=5" in text)
+    remote = "127.0.0.1:%d" % kernel.port
+    save_dir = os.path.join(workdir, "saved")
+    os.mkdir(save_dir)
+    s = "kernel"
+    tmux.start(s, tui_command(args, "--remote", remote, "--binary", args.kernel, "--save-dir",
+                              save_dir))
+    tmux.wait(s, "the title to name the remote", lambda lines: remote in title(lines),
+              timeout=KERNEL_TIMEOUT)
+    first = tmux.wait(s, "lists named vmo:N", kernel_lists, timeout=KERNEL_TIMEOUT)
+    tmux.wait_text(s, "a gdb stub gives no event stream")
+    # The kernel's status lines go on while the TUI is attached: the stub does not hold the
+    # machine stopped. The first line after this point must count more steps than any before.
+    before = max(kernel.steps(), default=-1)
+
+    # Live: the lists pane takes at least 3 different contents (names, nodes, pages).
+    seen = {first}
+
+    def another(lines: list[str]) -> Optional[int]:
+        shown = kernel_lists(lines)
+        if shown is not None:
+            seen.add(shown)
+        kernel.check_running()
+        return len(seen) if len(seen) >= 3 else None
+    tmux.wait(s, "the lists pane to change twice (a live view of the running kernel)", another,
+              timeout=KERNEL_TIMEOUT)
+    kernel.wait_console("a status line past step %d while the TUI is attached" % before,
+                        lambda _: max(kernel.steps(), default=-1) > before)
+    steps = kernel.steps()
+    print("kernel: %d different lists panes seen; status steps %s" % (len(seen), steps[-3:]))
+
+    # Still there after all that time; then s and q.
+    tmux.wait(s, "lists named vmo:N again", kernel_lists, timeout=KERNEL_TIMEOUT)
+    tmux.type(s, "s")
+    lines = tmux.wait(s, "the status line to say the snapshot was saved",
+                      lambda lines: lines if SAVED.search(status_line(lines)) else None,
+                      timeout=KERNEL_TIMEOUT)
+    count = int(SAVED.search(status_line(lines)).group(1))
+    tmux.quit(s)
+    check_kernel_snapshot(saved_snapshot(save_dir), count)
+    kernel.check_running()
+
+
 def case_bad_input(args: argparse.Namespace, _: Tmux, workdir: str, __: Processes) -> None:
     def run(options: list[str]) -> subprocess.CompletedProcess[str]:
         return subprocess.run([args.vmpl, "tui", *options], capture_output=True, text=True,
@@ -869,6 +1031,7 @@ CASES = {
     "core": case_core,
     "remote": case_remote,
     "trace": case_trace,
+    "kernel": case_kernel,
     "bad-input": case_bad_input,
 }
 
@@ -880,8 +1043,12 @@ def main() -> int:
     parser.add_argument("--tmux", default="tmux")
     parser.add_argument("--gdbserver", default="gdbserver")
     parser.add_argument("--gcore", default="gcore")
+    parser.add_argument("--qemu", default="qemu-system-x86_64")
+    parser.add_argument("--kernel", help="vmpl-kernel.elf (the kernel case)")
     args = parser.parse_args()
     args.vmpl = os.path.realpath(args.vmpl)
+    if args.kernel:
+        args.kernel = os.path.realpath(args.kernel)
     if not os.access(args.vmpl, os.X_OK):
         print("FAIL: %s is not an executable" % args.vmpl)
         return 2
@@ -900,7 +1067,7 @@ def main() -> int:
     processes = Processes()
     global budget_end
     start = time.monotonic()
-    budget_end = start + BUDGET
+    budget_end = start + (KERNEL_BUDGET if args.case == "kernel" else BUDGET)
     status = 0
     try:
         status = CASES[args.case](args, tmux, workdir, processes) or 0

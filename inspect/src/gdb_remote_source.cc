@@ -54,10 +54,12 @@ bool IsHexRange(std::string_view text) {
   return true;
 }
 
-// The only requests this client may send: queries that read. Anything else (M, X, G, P, Z, c,
-// s, vCont, D, k, qXfer:...:write, ...) could change the target.
+// The only requests this client may send: queries that read, and the one detach that gives back
+// a machine our connection stopped (see ~GdbRemoteSource). Anything else (M, X, G, P, Z, c, s,
+// vCont, k, qXfer:...:write, ...) could change the target.
 bool IsReadOnlyRequest(std::string_view payload) {
-  if (payload.starts_with("qSupported") || payload == "QStartNoAckMode" || payload == "?") {
+  if (payload.starts_with("qSupported") || payload == "QStartNoAckMode" || payload == "?" ||
+      payload == "D") {
     return true;
   }
   if (payload.starts_with('m')) return IsHexRange(payload.substr(1));
@@ -182,6 +184,12 @@ GdbRemoteSource::GdbRemoteSource(int fd, std::string name, const GdbRemoteOption
 }
 
 GdbRemoteSource::~GdbRemoteSource() {
+  if (stopped_by_attach_ && broken_.empty()) {
+    // Our attach stopped a running machine (QEMU said so): leave it running, as it was found.
+    // QEMU, unlike gdbserver, keeps a machine stopped after its client hangs up.
+    std::string reply;
+    Transact("D", &reply);
+  }
   if (fd_ >= 0) close(fd_);
 }
 
@@ -383,7 +391,11 @@ bool GdbRemoteSource::Transact(std::string_view request, std::string* reply) {
         if (!acked) {
           // In ack mode a stub acks a request before it replies, so this packet was sent
           // before it read ours: QEMU sends a stop reply ("T02thread:01;") to a client that
-          // attaches to a running machine, before anything is asked. Not the reply.
+          // attaches to a running machine, before anything is asked. Not the reply; but the
+          // machine ran before we came, so it runs again when we leave.
+          if (payload.starts_with('T') || payload.starts_with('S')) {
+            stopped_by_attach_ = true;
+          }
           break;
         }
         *reply = std::move(payload);

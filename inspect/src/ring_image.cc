@@ -9,6 +9,7 @@
 #include <vmpl/trace_event.h>
 #include <vmpl/trace_ring.h>
 
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -33,6 +34,15 @@ bool CommittedAt(const RingImage& image, const RingHeader& header, uint64_t posi
   return true;
 }
 
+uint32_t ProducerAt(const RingImage& image, const RingHeader& header, uint64_t position) {
+  uint64_t stamp;
+  memcpy(&stamp,
+         image.bytes.data() + header.header_size +
+             (position & (header.capacity - 1)) * sizeof(RingRecord),
+         sizeof(stamp));
+  return trace::StampProducer(stamp);
+}
+
 }  // namespace
 
 std::optional<RingImage> ReadRingImage(MemorySource& memory, uint64_t address, std::string* error) {
@@ -43,11 +53,25 @@ std::optional<RingImage> ReadRingImage(MemorySource& memory, uint64_t address, s
     *error = fmt::format("{}: {}", where, result.error);
     return std::nullopt;
   }
-  const uint64_t size = uint64_t{header.header_size} + header.capacity * sizeof(RingRecord);
-  if (header.capacity > kMaxRingImageBytes / sizeof(RingRecord) || size > kMaxRingImageBytes) {
-    *error = fmt::format("{}: {} records is more than this reader copies", where, header.capacity);
+  // Identity first: an address that is not a ring must not cost a large read through a stub.
+  if (memcmp(header.magic, trace::kRingMagic, sizeof(header.magic)) != 0) {
+    *error = fmt::format("{}: not a trace ring (bad magic)", where);
     return std::nullopt;
   }
+  if (header.version != trace::kRingVersion) {
+    *error = fmt::format("{}: unknown version {} (this reader knows {})", where, header.version,
+                         trace::kRingVersion);
+    return std::nullopt;
+  }
+  if (header.capacity > kMaxRingImageBytes / sizeof(RingRecord) ||
+      uint64_t{header.header_size} + header.capacity * sizeof(RingRecord) > kMaxRingImageBytes) {
+    *error = fmt::format(
+        "{}: {} records after a {}-byte header is more than this reader copies "
+        "({} bytes)",
+        where, header.capacity, header.header_size, kMaxRingImageBytes);
+    return std::nullopt;
+  }
+  const uint64_t size = uint64_t{header.header_size} + header.capacity * sizeof(RingRecord);
   RingImage image;
   image.bytes.resize(size);
   result = memory.Read(address, image.bytes.data(), size);
@@ -65,21 +89,26 @@ std::optional<RingImage> ReadRingImage(MemorySource& memory, uint64_t address, s
   const uint64_t oldest = header.head - header.first_position > header.capacity
                               ? header.head - header.capacity
                               : header.first_position;
-  // The complete snapshots in the ring, oldest first: [begin, end] position pairs.
-  std::vector<std::pair<uint64_t, uint64_t>> snapshots;
-  bool in_snapshot = false;
-  uint64_t begin = 0;
+  // The complete snapshots in the ring, oldest first ([begin, end] positions), and the producer
+  // that wrote each.
+  struct Snapshot {
+    uint64_t begin;
+    uint64_t end;
+    uint32_t producer;
+  };
+  std::vector<Snapshot> snapshots;
+  std::optional<Snapshot> open;  // begun, not yet ended
   trace::Event event;
   for (uint64_t position = oldest; position < header.head; position++) {
     if (!CommittedAt(image, header, position, &event)) {
       continue;
     }
     if (event.kind == trace::EventKind::kSnapshotBegin) {
-      in_snapshot = true;
-      begin = position;
-    } else if (event.kind == trace::EventKind::kSnapshotEnd && in_snapshot) {
-      snapshots.emplace_back(begin, position);
-      in_snapshot = false;
+      open = Snapshot{position, position, ProducerAt(image, header, position)};
+    } else if (event.kind == trace::EventKind::kSnapshotEnd && open) {
+      open->end = position;
+      snapshots.push_back(*open);
+      open.reset();
     }
   }
   if (snapshots.empty()) {
@@ -90,18 +119,28 @@ std::optional<RingImage> ReadRingImage(MemorySource& memory, uint64_t address, s
     return std::nullopt;
   }
   image.snapshots = snapshots.size();
-  image.start = snapshots.front().first;
+  image.start = snapshots.front().begin;
   image.records = header.head - image.start;
   // The later snapshots describe, between two steps, the state the events before them built: they
-  // add nothing to the stream, and a trace has one snapshot. Their records are marked given up
-  // (ABANDONED), which a reader skips without counting a loss.
+  // add nothing to the stream, and a trace has one snapshot. So does one still being written at
+  // the head (a target stopped or dumped in the middle of it). Their records, those of the
+  // producer that wrote the snapshot, are marked given up (ABANDONED), which a reader skips
+  // without counting a loss; other producers' records in between are kept.
+  if (open) {
+    open->end = header.head - 1;
+    snapshots.push_back(*open);
+  }
   for (size_t i = 1; i < snapshots.size(); i++) {
-    for (uint64_t position = snapshots[i].first; position <= snapshots[i].second; position++) {
+    for (uint64_t position = snapshots[i].begin; position <= snapshots[i].end; position++) {
       const uint64_t slot = position & (header.capacity - 1);
       uint8_t* stamp = image.bytes.data() + header.header_size + slot * sizeof(RingRecord);
       uint64_t value;
       memcpy(&value, stamp, sizeof(value));
-      value = trace::MakeStamp(position, trace::StampProducer(value), trace::SlotState::kAbandoned);
+      if (trace::StampPosition(value) != (position & trace::kStampPositionMask) ||
+          trace::StampProducer(value) != snapshots[i].producer) {
+        continue;
+      }
+      value = trace::MakeStamp(position, snapshots[i].producer, trace::SlotState::kAbandoned);
       memcpy(stamp, &value, sizeof(value));
       image.skipped++;
     }

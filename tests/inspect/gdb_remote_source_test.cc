@@ -369,10 +369,16 @@ TEST(GdbRemoteStubTest, StopReplySentOnAttachIsNotTakenForAReply) {
   ASSERT_NE(source, nullptr) << error;
   EXPECT_EQ(source->packet_size(), 0x200u);
   EXPECT_EQ(source->stop_reply(), "S05");
+  EXPECT_TRUE(source->stopped_by_attach());
   uint8_t buffer[64];
   ReadResult result = source->Read(0x10000, buffer, sizeof(buffer));
   ASSERT_TRUE(result.ok()) << result.error;
   EXPECT_TRUE(std::equal(buffer, buffer + sizeof(buffer), script.memory.begin()));
+  // The attach stopped a running machine: leaving detaches, so it runs again.
+  source.reset();
+  const std::vector<std::string> received = stub.received();
+  ASSERT_FALSE(received.empty());
+  EXPECT_EQ(received.back(), "D");
 }
 
 TEST(GdbRemoteStubTest, UnreadableMemoryGivesPrefixAndAddress) {

@@ -74,6 +74,11 @@ App::Layout App::ComputeLayout(int width, int height) const {
 }
 
 void App::Render(Frame& frame) {
+  RenderPanes(frame);  // may read vm_page_t structs through the source
+  source_->LetTargetRun();
+}
+
+void App::RenderPanes(Frame& frame) {
   frame.Clear();
   layout_ = ComputeLayout(frame.width(), frame.height());
   const Layout& l = layout_;

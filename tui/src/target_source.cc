@@ -1,8 +1,8 @@
 // The TUI's view of a target that is not us: a live process, a core file or a gdb stub, read
 // with inspect's Target exactly as `vmpl inspect` reads it. A live process's events come from its
 // shared ring when it has one (`vmpl sim --trace-shm`), else from its USDT probes through BPF;
-// cores and stubs have none. A stub is hung up on between reads, so what it stops (a kernel under
-// QEMU) runs between refreshes.
+// cores and stubs have none. A stub is hung up on after each frame is drawn, so what it stops (a
+// kernel under QEMU) runs between refreshes.
 
 #include <fmt/format.h>
 #include <sys/types.h>
@@ -89,7 +89,6 @@ class TargetSource final : public Source {
     if (!target_->warning().empty()) {
       snapshot.problems.push_back({0, target_->warning()});
     }
-    target_->Release();
     return snapshot;
   }
 
@@ -107,6 +106,8 @@ class TargetSource final : public Source {
     return events_status_;
   }
 
+  void LetTargetRun() override { target_->Release(); }
+
   uint64_t SlotAddress(const inspect::SnapshotNode& node, int slot) const override {
     return node.address + options_.layout.node_slots_offset +
            static_cast<uint64_t>(slot) * options_.layout.slot_size;
@@ -120,7 +121,6 @@ class TargetSource final : public Source {
     }
     std::vector<uint8_t> bytes(size);
     const inspect::ReadResult result = target_->memory().Read(address, bytes.data(), size);
-    target_->Release();
     if (!result.ok()) {
       *error = result.error;
       return std::nullopt;

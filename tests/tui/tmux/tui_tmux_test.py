@@ -959,13 +959,16 @@ def case_kernel(args: argparse.Namespace, tmux: Tmux, workdir: str, processes: P
     s = "kernel"
     tmux.start(s, tui_command(args, "--remote", remote, "--binary", args.kernel, "--save-dir",
                               save_dir))
-    tmux.wait(s, "the title to name the remote", lambda lines: remote in title(lines),
-              timeout=KERNEL_TIMEOUT)
+    tmux.wait(s, "the title to name the remote", lambda lines: "remote" in title(lines) or
+              remote in title(lines), timeout=KERNEL_TIMEOUT)
     first = tmux.wait(s, "lists named vmo:N", kernel_lists, timeout=KERNEL_TIMEOUT)
     tmux.wait_text(s, "a gdb stub gives no event stream")
-    # The kernel's status lines go on while the TUI is attached: the stub does not hold the
-    # machine stopped. The first line after this point must count more steps than any before.
+    # The kernel's status lines (every 10 s of its own time, which stands still while the
+    # machine is stopped) so far: one after this point must count more steps.
     before = max(kernel.steps(), default=-1)
+    stopped = ("the kernel made no progress while `vmpl tui --remote` was attached: the machine "
+               "stayed stopped between the TUI's reads (QEMU stops it when a gdb client connects "
+               "and resumes it on a continue or a detach, not when the client hangs up)")
 
     # Live: the lists pane takes at least 3 different contents (names, nodes, pages).
     seen = {first}
@@ -976,12 +979,28 @@ def case_kernel(args: argparse.Namespace, tmux: Tmux, workdir: str, processes: P
             seen.add(shown)
         kernel.check_running()
         return len(seen) if len(seen) >= 3 else None
-    tmux.wait(s, "the lists pane to change twice (a live view of the running kernel)", another,
-              timeout=KERNEL_TIMEOUT)
-    kernel.wait_console("a status line past step %d while the TUI is attached" % before,
-                        lambda _: max(kernel.steps(), default=-1) > before)
-    steps = kernel.steps()
-    print("kernel: %d different lists panes seen; status steps %s" % (len(seen), steps[-3:]))
+    try:
+        tmux.wait(s, "the lists pane to change twice (a live view of the running kernel)",
+                  another, timeout=KERNEL_TIMEOUT)
+    except Failure as failure:
+        if max(kernel.steps(), default=-1) <= before:
+            raise Failure("%s; %s. Console's end:\n%s" % (failure, stopped,
+                                                         kernel.console()[-600:])) from None
+        raise
+
+    # And the kernel's own counter moved on while the TUI was attached.
+    def kernel_ran(lines: list[str]) -> Optional[int]:
+        kernel.check_running()
+        steps = kernel.steps()
+        return steps[-1] if steps and steps[-1] > before else None
+    try:
+        tmux.wait(s, "the kernel's console to print a status line past step %d" % before,
+                  kernel_ran, timeout=KERNEL_TIMEOUT)
+    except Failure as failure:
+        raise Failure("%s; %s. Console's end:\n%s" % (failure, stopped,
+                                                     kernel.console()[-600:])) from None
+    print("kernel: %d different lists panes seen; status lines at steps %s" %
+          (len(seen), kernel.steps()))
 
     # Still there after all that time; then s and q.
     tmux.wait(s, "lists named vmo:N again", kernel_lists, timeout=KERNEL_TIMEOUT)

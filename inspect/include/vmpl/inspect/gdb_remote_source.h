@@ -2,10 +2,13 @@
 // process, QEMU's stub in front of a kernel), read over TCP with the GDB Remote Serial Protocol.
 //
 // Read-only by construction: the only packets this client ever sends are qSupported,
-// QStartNoAckMode, '?', 'm addr,len' and 'qXfer:auxv:read::offset,len' (SendPacket refuses
-// anything else), so inspecting a target cannot change its memory, registers, breakpoints or run
-// state. Closing the connection leaves the stub to do what it does on disconnect (gdbserver
-// detaches from a process it attached to).
+// QStartNoAckMode, '?', 'm addr,len', 'qXfer:auxv:read::offset,len' and one 'D' (SendPacket
+// refuses anything else), so inspecting a target cannot change its memory, registers or
+// breakpoints. The target is left in the run state it was found in: QEMU stops a running machine
+// when a client attaches, says so with a stop reply before anything is asked, and keeps it
+// stopped after the client hangs up; so when the connection began with such a reply, closing it
+// sends 'D' (detach), and the machine runs again. Otherwise closing just hangs up (gdbserver
+// keeps its process stopped for the next client; a QEMU started with -S stays at reset).
 //
 // A stub is untrusted: every wait has a deadline (connect timeout, per-packet timeout), every
 // reply is bounded by the negotiated packet size, and a stub that hangs up, sends garbage or bad
@@ -78,6 +81,8 @@ class GdbRemoteSource : public MemorySource {
   size_t max_read_size() const { return max_read_size_; }
   // Whether qSupported announced qXfer:auxv:read+.
   bool supports_auxv() const { return supports_auxv_; }
+  // Whether connecting stopped a running target (and closing will let it run).
+  bool stopped_by_attach() const { return stopped_by_attach_; }
   // Why the connection was given up, or empty while it is usable.
   const std::string& broken() const { return broken_; }
 
@@ -110,6 +115,7 @@ class GdbRemoteSource : public MemorySource {
   size_t max_reply_ = 0;
   bool no_ack_mode_ = false;
   bool supports_auxv_ = false;
+  bool stopped_by_attach_ = false;
   std::string stop_reply_;
 };
 

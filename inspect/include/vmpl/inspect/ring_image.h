@@ -7,8 +7,9 @@
 // ring (`vmpl trace record --remote/--core`). The copy is prepared for that: the reader starts at
 // the oldest snapshot whose end is also in the ring (the kernel writes one every half ring), so
 // the file holds that snapshot and every event after it, up to a whole ring of history; earlier
-// events, whose state is unknown, are left out. Later snapshots in the ring are skipped: they
-// restate, between two steps, what the events before them built.
+// events, whose state is unknown, are left out. Later snapshots in the ring, and one still being
+// written at its head, are skipped: they restate, between two steps, what the events before
+// them built (only the records of the producer that wrote them; other producers' are kept).
 //
 // The memory is untrusted: the header is validated as a reader of a ring file validates it, and
 // the size read is bounded (kMaxRingImageBytes).

@@ -33,9 +33,10 @@ struct TargetOptions {
   std::string remote;                // ... or a gdb stub, HOST:PORT
   std::string binary;                // the target's executable, for its symbols ("" to find it)
   std::optional<uint64_t> registry;  // vmpl_registry's address, to skip the symbol lookup
-  // --remote only: Release() hangs up, and the next read connects again. A stub keeps its target
-  // stopped while a client is connected, and QEMU lets the machine run again when its client
-  // leaves: a viewer that releases between refreshes watches a running kernel (`vmpl tui`).
+  // --remote only: Release() hangs up, and the next read connects again. QEMU keeps its machine
+  // stopped while a client is connected, and the client lets it run when it leaves
+  // (GdbRemoteSource detaches from a machine its attach stopped): a viewer that releases between
+  // refreshes watches a running kernel (`vmpl tui`).
   bool release_between_reads = false;
 };
 

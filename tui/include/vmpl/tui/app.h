@@ -87,7 +87,8 @@ class App {
   bool Tick(uint64_t now_ns);
   // Handles one input; returns true if anything shown changed.
   bool Handle(const Input& input);
-  // Draws everything into |frame| (any size; small ones are clipped, never an error).
+  // Draws everything into |frame| (any size; small ones are clipped, never an error). Then lets a
+  // target that reading stops (a kernel behind QEMU's stub) run until the next refresh.
   void Render(Frame& frame);
 
   bool quit() const { return quit_; }
@@ -150,6 +151,7 @@ class App {
 
   // Drawing.
   Layout ComputeLayout(int width, int height) const;
+  void RenderPanes(Frame& frame);
   void RenderTitle(Frame& frame, const Rect& r) const;
   void RenderPaneTitle(Frame& frame, const Rect& r, Pane pane, const std::string& title) const;
   void RenderDetail(Frame& frame, const Rect& r);

@@ -107,6 +107,11 @@ class Source {
   // The address of slot |slot| of |node| in the target (where the layout puts node slots).
   virtual uint64_t SlotAddress(const inspect::SnapshotNode& node, int slot) const;
 
+  // Called when the App has drawn a frame and reads nothing more until its next refresh. A source
+  // whose reads stop the target (a gdb stub: QEMU stops its machine while a client is connected)
+  // hangs up here, so the target runs between refreshes.
+  virtual void LetTargetRun() {}
+
   // Pausing freezes what the TUI shows; a source that drives its own workload (the demo) also
   // stops it, so that nothing is lost while the user looks.
   virtual void SetPaused(bool paused) { (void)paused; }

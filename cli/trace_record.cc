@@ -95,6 +95,22 @@ int Summarize(const inspect::TraceRecorder& recorder, const std::string& source,
   return exit_code;
 }
 
+// The recorder into |output| for the ring |reader| reads, its file naming |pid| as the traced
+// process; null after saying why on stderr.
+std::unique_ptr<inspect::TraceRecorder> CreateRecorder(trace::RingReader& reader,
+                                                       const std::string& output, int pid) {
+  trace::TraceInfo info = trace::TraceInfo::ForThisProcess("vmpl trace record", "0.1.0");
+  info.pid = pid;
+  info.layout = inspect::BuiltinTraceLayout();
+  std::string error;
+  std::unique_ptr<inspect::TraceRecorder> recorder =
+      inspect::TraceRecorder::Create(reader, output, std::move(info), &error);
+  if (!recorder) {
+    fprintf(stderr, "vmpl trace record: %s\n", error.c_str());
+  }
+  return recorder;
+}
+
 int RunRecord(const RecordOptions& options) {
   std::string error;
   std::unique_ptr<trace::RingReader> reader =
@@ -103,13 +119,9 @@ int RunRecord(const RecordOptions& options) {
     fprintf(stderr, "vmpl trace record: %s\n", error.c_str());
     return kExitUnreadable;
   }
-  trace::TraceInfo info = trace::TraceInfo::ForThisProcess("vmpl trace record", "0.1.0");
-  info.pid = options.pid;
-  info.layout = inspect::BuiltinTraceLayout();
   std::unique_ptr<inspect::TraceRecorder> recorder =
-      inspect::TraceRecorder::Create(*reader, options.output, std::move(info), &error);
+      CreateRecorder(*reader, options.output, options.pid);
   if (!recorder) {
-    fprintf(stderr, "vmpl trace record: %s\n", error.c_str());
     return kExitUnreadable;
   }
   reader->RequestSnapshot();
@@ -230,13 +242,9 @@ int RunRecordFromMemory(const RecordOptions& options) {
     fprintf(stderr, "vmpl trace record: %s\n", error.c_str());
     return kExitUnreadable;
   }
-  trace::TraceInfo info = trace::TraceInfo::ForThisProcess("vmpl trace record", "0.1.0");
-  info.pid = 0;
-  info.layout = inspect::BuiltinTraceLayout();
-  std::unique_ptr<inspect::TraceRecorder> recorder =
-      inspect::TraceRecorder::Create(*reader, options.output, std::move(info), &error);
+  // The kernel is no process: pid 0 in the file.
+  std::unique_ptr<inspect::TraceRecorder> recorder = CreateRecorder(*reader, options.output, 0);
   if (!recorder) {
-    fprintf(stderr, "vmpl trace record: %s\n", error.c_str());
     return kExitUnreadable;
   }
   int exit_code = kExitOk;

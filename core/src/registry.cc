@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <bit>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -25,26 +24,9 @@
 // to 64 so the whole header is one cache line: one line moves between writers' CPUs, and a
 // reader's header copy touches one line.
 extern "C" {
-__attribute__((used, visibility("default"), aligned(64))) vmpl_registry_header vmpl_registry = {
-    .magic = {'V', 'M', 'P', 'R'},
-    .version = VMPL_REGISTRY_VERSION,
-    .entry_size = sizeof(vmpl_registry_entry),
-    .generation = 0,
-    .entries = 0,
-    .capacity = 0,
-    .live_count = 0,
-    .next_id = 1,
-    .header_size = sizeof(vmpl_registry_header),
-    .name_size = VMPL_REGISTRY_NAME_SIZE,
-    .pointer_size = sizeof(void*),
-    .byte_order = std::endian::native == std::endian::little ? VMPL_REGISTRY_BYTE_ORDER_LITTLE
-                                                             : VMPL_REGISTRY_BYTE_ORDER_BIG,
-    .page_list_layout = VMPL_REGISTRY_PAGE_LIST_LAYOUT,
-    .page_list_size = sizeof(VmPageList),
-    .splice_list_size = sizeof(VmPageSpliceList),
-    .node_size = sizeof(VmPageListNode),
-    .writer_tid = 0,
-};
+constinit __attribute__((used, visibility("default"), aligned(64)))
+vmpl_registry_header vmpl_registry = vmpl::InitialRegistryHeader(
+    sizeof(VmPageList), sizeof(VmPageSpliceList), sizeof(VmPageListNode));
 }  // extern "C"
 
 namespace vmpl {

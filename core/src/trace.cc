@@ -47,19 +47,9 @@ void WriteToRing(const Event& event) {
   }
 }
 
-Event MakeEvent(EventKind kind, const void* object, uint32_t aux, uint64_t a0, uint64_t a1,
-                uint64_t a2, uint64_t a3) {
-  Event event;
-  event.timestamp = NowTicks();
-  event.object = reinterpret_cast<uintptr_t>(object);
-  event.kind = kind;
-  event.cpu = CurrentCpu();
-  event.aux = aux;
-  event.arg[0] = a0;
-  event.arg[1] = a1;
-  event.arg[2] = a2;
-  event.arg[3] = a3;
-  return event;
+Event StampedEvent(EventKind kind, const void* object, uint32_t aux, uint64_t a0, uint64_t a1,
+                   uint64_t a2, uint64_t a3) {
+  return MakeEvent(NowTicks(), CurrentCpu(), kind, object, aux, a0, a1, a2, a3);
 }
 
 }  // namespace
@@ -69,8 +59,8 @@ namespace hooks {
 void SlotStore(const void* slot, uint64_t old_raw, uint64_t new_raw, const void* moved_from) {
   STAP_PROBE4(vmpl, slot_store, slot, old_raw, new_raw, moved_from);
   if (vmpl_trace_active != 0) {
-    WriteToRing(MakeEvent(EventKind::kSlotStore, slot, 0, old_raw, new_raw,
-                          reinterpret_cast<uintptr_t>(moved_from), 0));
+    WriteToRing(StampedEvent(EventKind::kSlotStore, slot, 0, old_raw, new_raw,
+                             reinterpret_cast<uintptr_t>(moved_from), 0));
   }
 }
 
@@ -78,7 +68,7 @@ void Emit(EventKind kind, const void* object, uint32_t aux, uint64_t a0, uint64_
           uint64_t a3) {
   STAP_PROBE7(vmpl, event, static_cast<uint32_t>(kind), object, aux, a0, a1, a2, a3);
   if (vmpl_trace_active != 0) {
-    WriteToRing(MakeEvent(kind, object, aux, a0, a1, a2, a3));
+    WriteToRing(StampedEvent(kind, object, aux, a0, a1, a2, a3));
   }
 }
 

@@ -19,28 +19,28 @@ namespace {
 using trace::RingHeader;
 using trace::RingRecord;
 
-// The position |position| holds if its slot's stamp says it is committed there.
-bool CommittedAt(const RingImage& image, const RingHeader& header, uint64_t position,
-                 trace::Event* event) {
-  const uint64_t slot = position & (header.capacity - 1);
-  RingRecord record;
-  memcpy(&record, image.bytes.data() + header.header_size + slot * sizeof(RingRecord),
-         sizeof(record));
-  if (trace::StampState(record.stamp) != trace::SlotState::kCommitted ||
-      trace::StampPosition(record.stamp) != (position & trace::kStampPositionMask)) {
-    return false;
-  }
-  memcpy(event, record.payload, sizeof(*event));
-  return true;
+// The bytes of the record slot that |position| maps to (its stamp first).
+uint8_t* RecordAt(RingImage& image, const RingHeader& header, uint64_t position) {
+  return image.bytes.data() + header.header_size +
+         (position & (header.capacity - 1)) * sizeof(RingRecord);
 }
 
-uint32_t ProducerAt(const RingImage& image, const RingHeader& header, uint64_t position) {
+uint64_t StampAt(RingImage& image, const RingHeader& header, uint64_t position) {
   uint64_t stamp;
-  memcpy(&stamp,
-         image.bytes.data() + header.header_size +
-             (position & (header.capacity - 1)) * sizeof(RingRecord),
-         sizeof(stamp));
-  return trace::StampProducer(stamp);
+  memcpy(&stamp, RecordAt(image, header, position), sizeof(stamp));
+  return stamp;
+}
+
+// The event at |position|, if its slot's stamp says it is committed there.
+bool CommittedAt(RingImage& image, const RingHeader& header, uint64_t position,
+                 trace::Event* event) {
+  const uint64_t stamp = StampAt(image, header, position);
+  if (trace::StampState(stamp) != trace::SlotState::kCommitted ||
+      trace::StampPosition(stamp) != (position & trace::kStampPositionMask)) {
+    return false;
+  }
+  memcpy(event, RecordAt(image, header, position) + offsetof(RingRecord, payload), sizeof(*event));
+  return true;
 }
 
 }  // namespace
@@ -104,7 +104,7 @@ std::optional<RingImage> ReadRingImage(MemorySource& memory, uint64_t address, s
       continue;
     }
     if (event.kind == trace::EventKind::kSnapshotBegin) {
-      open = Snapshot{position, position, ProducerAt(image, header, position)};
+      open = Snapshot{position, position, trace::StampProducer(StampAt(image, header, position))};
     } else if (event.kind == trace::EventKind::kSnapshotEnd && open) {
       open->end = position;
       snapshots.push_back(*open);
@@ -132,16 +132,14 @@ std::optional<RingImage> ReadRingImage(MemorySource& memory, uint64_t address, s
   }
   for (size_t i = 1; i < snapshots.size(); i++) {
     for (uint64_t position = snapshots[i].begin; position <= snapshots[i].end; position++) {
-      const uint64_t slot = position & (header.capacity - 1);
-      uint8_t* stamp = image.bytes.data() + header.header_size + slot * sizeof(RingRecord);
-      uint64_t value;
-      memcpy(&value, stamp, sizeof(value));
-      if (trace::StampPosition(value) != (position & trace::kStampPositionMask) ||
-          trace::StampProducer(value) != snapshots[i].producer) {
+      const uint64_t stamp = StampAt(image, header, position);
+      if (trace::StampPosition(stamp) != (position & trace::kStampPositionMask) ||
+          trace::StampProducer(stamp) != snapshots[i].producer) {
         continue;
       }
-      value = trace::MakeStamp(position, snapshots[i].producer, trace::SlotState::kAbandoned);
-      memcpy(stamp, &value, sizeof(value));
+      const uint64_t abandoned =
+          trace::MakeStamp(position, snapshots[i].producer, trace::SlotState::kAbandoned);
+      memcpy(RecordAt(image, header, position), &abandoned, sizeof(abandoned));
       image.skipped++;
     }
   }

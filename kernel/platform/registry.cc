@@ -12,25 +12,9 @@
 #include <vmpl/trace.h>
 
 extern "C" {
-__attribute__((used, aligned(64))) vmpl_registry_header vmpl_registry = {
-    .magic = {'V', 'M', 'P', 'R'},
-    .version = VMPL_REGISTRY_VERSION,
-    .entry_size = sizeof(vmpl_registry_entry),
-    .generation = 0,
-    .entries = 0,
-    .capacity = 0,
-    .live_count = 0,
-    .next_id = 1,
-    .header_size = sizeof(vmpl_registry_header),
-    .name_size = VMPL_REGISTRY_NAME_SIZE,
-    .pointer_size = sizeof(void*),
-    .byte_order = VMPL_REGISTRY_BYTE_ORDER_LITTLE,
-    .page_list_layout = VMPL_REGISTRY_PAGE_LIST_LAYOUT,
-    .page_list_size = sizeof(VmPageList),
-    .splice_list_size = sizeof(VmPageSpliceList),
-    .node_size = sizeof(VmPageListNode),
-    .writer_tid = 0,
-};
+constinit __attribute__((used, aligned(64))) vmpl_registry_header vmpl_registry =
+    vmpl::InitialRegistryHeader(sizeof(VmPageList), sizeof(VmPageSpliceList),
+                                sizeof(VmPageListNode));
 }
 
 namespace vmpl::kernel {

@@ -82,17 +82,7 @@ void Emit(EventKind kind, const void* object, uint32_t aux, uint64_t a0, uint64_
   if (vmpl_trace_active == 0) {
     return;
   }
-  Event event;
-  event.timestamp = NowTicks();
-  event.object = reinterpret_cast<uintptr_t>(object);
-  event.kind = kind;
-  event.cpu = 0;
-  event.aux = aux;
-  event.arg[0] = a0;
-  event.arg[1] = a1;
-  event.arg[2] = a2;
-  event.arg[3] = a3;
-  kernel::TraceRingWrite(event);
+  kernel::TraceRingWrite(MakeEvent(NowTicks(), /*cpu=*/0, kind, object, aux, a0, a1, a2, a3));
 }
 
 }  // namespace hooks

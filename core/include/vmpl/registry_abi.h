@@ -141,4 +141,36 @@ static_assert(offsetof(vmpl_registry_header, node_size) == 56);
 static_assert(offsetof(vmpl_registry_header, writer_tid) == 60);
 static_assert(sizeof(void*) == 8, "the registry ABI stores addresses in 64-bit fields");
 
+namespace vmpl {
+
+// The header every writer exports before its first registration: an empty registry with this
+// build's sizes. Constant, so `vmpl_registry` is constant-initialized (in .data before any code
+// runs, and in every core file, even of a program that never registered).
+constexpr vmpl_registry_header InitialRegistryHeader(uint32_t page_list_size,
+                                                     uint32_t splice_list_size,
+                                                     uint32_t node_size) {
+  return vmpl_registry_header{
+      .magic = {'V', 'M', 'P', 'R'},
+      .version = VMPL_REGISTRY_VERSION,
+      .entry_size = sizeof(vmpl_registry_entry),
+      .generation = 0,
+      .entries = 0,
+      .capacity = 0,
+      .live_count = 0,
+      .next_id = 1,
+      .header_size = sizeof(vmpl_registry_header),
+      .name_size = VMPL_REGISTRY_NAME_SIZE,
+      .pointer_size = sizeof(void*),
+      .byte_order = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? VMPL_REGISTRY_BYTE_ORDER_LITTLE
+                                                              : VMPL_REGISTRY_BYTE_ORDER_BIG,
+      .page_list_layout = VMPL_REGISTRY_PAGE_LIST_LAYOUT,
+      .page_list_size = page_list_size,
+      .splice_list_size = splice_list_size,
+      .node_size = node_size,
+      .writer_tid = 0,
+  };
+}
+
+}  // namespace vmpl
+
 #endif  // VMPL_REGISTRY_ABI_H_

@@ -145,6 +145,13 @@ static_assert(offsetof(Event, cpu) == 18);
 static_assert(offsetof(Event, aux) == 20);
 static_assert(offsetof(Event, arg) == 24);
 
+// The event a trace hook writes: stamped with |timestamp| on |cpu| by whoever writes it (the
+// userspace hooks, core/src/trace.cc, or the kernel's, kernel/platform/trace.cc).
+inline Event MakeEvent(uint64_t timestamp, uint16_t cpu, EventKind kind, const void* object,
+                       uint32_t aux, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3) {
+  return Event{timestamp, reinterpret_cast<uintptr_t>(object), kind, cpu, aux, {a0, a1, a2, a3}};
+}
+
 // Short stable names ("slot-store", "node-alloc", ...), used by reports, exports and JSON.
 const char* EventKindName(EventKind kind);
 const char* OpKindName(OpKind op);

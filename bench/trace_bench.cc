@@ -50,6 +50,7 @@
 #if VMPL_TRACE_HOOKS
 #include <vmpl/inspect/trace_file.h>
 #include <vmpl/inspect/trace_recorder.h>
+#include <vmpl/capture.h>
 #include <vmpl/inspect/trace_replay.h>
 #include <vmpl/inspect/trace_resolver.h>
 #endif
@@ -642,7 +643,7 @@ RecordedTrace* MakeRecordedTrace() {
       break;
     }
   }
-  result->final_digest = vmpl::inspect::StateDigest(vmpl::inspect::CaptureRegisteredLists());
+  result->final_digest = vmpl::ContentDigest(vmpl::CaptureRegisteredLists());
   if (recording->Finish(&result->error)) {
     recording->KeepFile();
   }
@@ -773,7 +774,7 @@ void BM_Trace_Replay(benchmark::State& state) {
     state.SkipWithError(("replay diverged: " + replay->first_divergence()).c_str());
     return;
   }
-  if (vmpl::inspect::StateDigest(replay->Lists(true)) != GetRecordedTrace().final_digest) {
+  if (vmpl::ContentDigest(replay->Lists(true)) != GetRecordedTrace().final_digest) {
     state.SkipWithError("replay: the rebuilt state differs from the recorded simulator's");
     return;
   }

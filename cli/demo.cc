@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <vm/pmm.h>
 #include <vm/vm_page_list.h>
+#include <vmpl/model/json_view.h>
 #include <vmpl/page_allocator.h>
 #include <zircon/errors.h>
 
@@ -18,8 +19,8 @@
 
 #include "command.h"
 #include "demo_kernel.h"
-#include "page_list_json.h"
-#include "page_list_text.h"
+#include "demo_list.h"
+#include "text_style.h"
 
 namespace vmpl::cli {
 namespace {
@@ -361,14 +362,15 @@ bool DemoReport::ok() const {
   if (!problems.empty() || pages_outstanding != 0 || references_outstanding != 0) {
     return false;
   }
-  for (const ListDump& list : lists) {
-    if (!list.violations.empty()) {
-      return false;
+  for (const std::vector<DemoList>* group : {&lists, &splices}) {
+    for (const DemoList& list : *group) {
+      if (!list.valid()) {
+        return false;
+      }
     }
   }
-  for (const SpliceDump& splice : splices) {
-    if (!splice.violations.empty() || !splice.processed_after_drain ||
-        !splice.pop_mismatches.empty()) {
+  for (const DemoDrain& drain : drains) {
+    if (!drain.processed || !drain.mismatches.empty()) {
       return false;
     }
   }
@@ -396,21 +398,23 @@ DemoReport RunDemo(uint64_t seed) {
     uint64_t take_length = 0;
     VmPageSpliceList supply = BuildAuxAndTake(w, aux, &take_offset, &take_length);
 
-    report.lists.push_back(DumpPageList(
+    report.lists.push_back(DescribeList(
         "root", "the hidden root of a clone tree; its pages carry copy-on-write split bits", root));
-    report.lists.push_back(DumpPageList(
+    report.lists.push_back(DescribeList(
         "mid", "a hidden child of root at offset 0x1000, merged into clone (so now empty)", mid));
-    report.lists.push_back(DumpPageList(
+    report.lists.push_back(DescribeList(
         "clone",
         "the visible child of mid at offset 0x4000: own pages, zero intervals, mid's merge",
         clone));
-    report.lists.push_back(DumpPageList(
+    report.lists.push_back(DescribeList(
         "aux", "a pager's auxiliary VMO; a range of it went to the splice list supply", aux));
-    report.splices.push_back(DumpSpliceList(
-        "supply", "pages taken from aux by TakePages; drained with Pop after this dump", supply,
-        take_offset, take_length));
-    DrainSpliceList(supply, report.splices.back(),
-                    [&w](VmPageOrMarker&& content) { w.Free(content); });
+    report.splices.push_back(DescribeSplice(
+        "supply",
+        fmt::format("pages TakePages({:#x}, {:#x}) took from aux; drained with Pop after this",
+                    take_offset, take_length),
+        supply));
+    report.drains.push_back(DrainSpliceList(supply, report.splices.back().list,
+                                            [&w](VmPageOrMarker&& content) { w.Free(content); }));
 
     for (VmPageList* list : {&root, &mid, &clone, &aux}) {
       w.FreeAll(*list);
@@ -431,18 +435,18 @@ struct DemoOptions {
 constexpr char kDemoFooter[] = R"(EXAMPLES:
   vmpl demo                      the workload for seed 1, node by node
   vmpl demo --seed 42            another seed: other offsets, lengths and split bits
-  vmpl demo --json | jq '.lists[] | {name, nodes, pages}'
+  vmpl demo --json | jq '.lists[] | {name, counts}'
   vmpl --color=never demo        no colours even on a terminal
 
 OUTPUT:
-  One header line per list (name, skew, nodes, pages, references, markers, intervals, heap
-  bytes); per node its key (skewed) and the VMO offsets it covers (unskewed); one line per
-  populated slot in the kernel dump's wording:
-    offset 0x3000 page 0x5581c0e3a030 paddr 0x103000(L.)   split bits: L/. left, R/. right
-    offset 0x4000 reference 0x20(.R)
-    offset 0x5000 zero page marker
-    offset 0x40000 interval start zero dirty awaiting clean 0x2000 covers [0x40000, 0x43000)
-  then "valid" or the violations vmpl::Validate found. Page addresses differ between runs;
+  Every list in the one text view of docs/snapshot-format.md: a list line (skew, nodes, pages,
+  references, markers, intervals and interval sentinels); per node its address, key (skewed)
+  and the VMO offsets it covers; one line per populated slot in the kernel dump's wording:
+    [ 3] offset 0x3000 page 0x5581c0e3a030 paddr 0x103000(L.)   split bits: L/. left, R/. right
+    [ 4] offset 0x4000 reference 0x20(.R)
+    [ 5] offset 0x5000 zero page marker
+    [ 0] offset 0x40000 page interval start dirty awaiting-clean 0x2000
+  then "valid" or the violations vmpl::Validate found. Addresses differ between runs;
   everything else is fixed by the seed.
 
 EXIT STATUS:
@@ -459,20 +463,17 @@ void PrintText(const DemoReport& report, const TextStyle& style) {
   for (const std::string& problem : report.problems) {
     out += fmt::format("  PROBLEM: {}\n", problem);
   }
-  for (const ListDump& list : report.lists) {
-    out += '\n';
-    out += FormatList(list, style);
-  }
-  for (const SpliceDump& splice : report.splices) {
-    out += '\n';
-    out += FormatSplice(splice, style);
-  }
   size_t invalid = 0;
-  for (const ListDump& list : report.lists) {
-    invalid += list.violations.empty() ? 0 : 1;
+  for (const DemoList& list : report.lists) {
+    out += '\n';
+    out += FormatDemoList(list, style);
+    invalid += list.valid() ? 0 : 1;
   }
-  for (const SpliceDump& splice : report.splices) {
-    invalid += splice.violations.empty() ? 0 : 1;
+  for (size_t i = 0; i < report.splices.size(); i++) {
+    out += '\n';
+    out += FormatDemoList(report.splices[i], style);
+    out += i < report.drains.size() ? FormatDrain(report.drains[i], style) : "";
+    invalid += report.splices[i].valid() ? 0 : 1;
   }
   out += fmt::format(
       "\nsummary: {} structures validated, {} invalid; {} failed steps; freed {} pages and {} "
@@ -489,21 +490,26 @@ void PrintJson(const DemoReport& report, const SimulatedKernelReport& kernel) {
   j["steps"] = report.steps;
   j["problems"] = report.problems;
   nlohmann::ordered_json lists = nlohmann::ordered_json::array();
-  for (const ListDump& list : report.lists) {
-    lists.push_back(ListToJson(list));
+  for (const DemoList& list : report.lists) {
+    lists.push_back(DemoListToJson(list));
+  }
+  for (size_t i = 0; i < report.splices.size(); i++) {
+    nlohmann::ordered_json splice = DemoListToJson(report.splices[i]);
+    if (i < report.drains.size()) {
+      const DemoDrain& drain = report.drains[i];
+      splice["drain"] = {{"popped", drain.popped},
+                         {"processed", drain.processed},
+                         {"mismatches", drain.mismatches}};
+    }
+    lists.push_back(std::move(splice));
   }
   j["lists"] = std::move(lists);
-  nlohmann::ordered_json splices = nlohmann::ordered_json::array();
-  for (const SpliceDump& splice : report.splices) {
-    splices.push_back(SpliceToJson(splice));
-  }
-  j["splice_lists"] = std::move(splices);
   j["freed"] = {{"pages", report.pages_freed}, {"references", report.references_freed}};
   j["outstanding"] = {{"pages", report.pages_outstanding},
                       {"references", report.references_outstanding}};
   j["ok"] = report.ok();
   j["simulated_kernel"] = SimulatedKernelToJson(kernel);
-  fputs((j.dump(2) + "\n").c_str(), stdout);
+  fputs((DumpJson(j) + "\n").c_str(), stdout);
 }
 
 // Accepts a decimal or 0x-prefixed hexadecimal integer that fits in 64 bits, and rewrites it in

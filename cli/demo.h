@@ -14,9 +14,9 @@
 //                       slot; finally MergeFrom(mid) merges mid's content in (mid ends empty).
 //   aux    skew 0       a pager's auxiliary VMO; TakePages moves a range of it into the splice
 //                       list `supply` (head, middle and tail parts).
-// Every list and the splice list are dumped (read through vmpl::PageListAccess, as a debugger
-// would) and validated (vmpl::Validate); the splice list is then drained with Pop, each item
-// checked against the dump; everything is freed and the page allocator must end with nothing
+// Every list and the splice list are captured (vmpl::Capture, read as a debugger would) and
+// validated (vmpl::Validate); the splice list is then drained with Pop, each item checked against
+// the capture; everything is freed and the page allocator must end with nothing
 // outstanding.
 
 #ifndef VMPL_CLI_DEMO_H_
@@ -28,7 +28,7 @@
 #include <string>
 #include <vector>
 
-#include "page_list_dump.h"
+#include "demo_list.h"
 
 namespace vmpl::cli {
 
@@ -36,8 +36,9 @@ struct DemoReport {
   uint64_t seed = 0;
   std::vector<std::string> steps;     // what the workload did, one line per operation
   std::vector<std::string> problems;  // operations that did not do what the workload expected
-  std::vector<ListDump> lists;
-  std::vector<SpliceDump> splices;
+  std::vector<DemoList> lists;
+  std::vector<DemoList> splices;
+  std::vector<DemoDrain> drains;  // per splice list: what Pop returned after the capture
   size_t pages_freed = 0;
   size_t references_freed = 0;
   size_t pages_outstanding = 0;  // left allocated after everything was freed (leaks)

@@ -7,7 +7,9 @@
 #include <vm/vm_page_list.h>
 #include <vmpl/page_allocator.h>
 
-#include "page_list_json.h"
+#include <vmpl/model/entries.h>
+#include <vmpl/model/json_view.h>
+#include <vmpl/model/slot.h>
 
 namespace vmpl::cli {
 namespace {
@@ -25,20 +27,24 @@ vmpl::sim::SimConfig DemoConfig(uint64_t seed) {
 }
 constexpr uint64_t kDemoSteps = 400;
 
-char CellFor(const SlotDump& slot) {
+char CellFor(const SnapshotList& list, uint64_t raw) {
+  const DecodedSlot slot = DecodeRawSlot(raw);
   switch (slot.kind) {
-    case SlotKind::kPage:
-      return slot.left_split || slot.right_split ? 'p' : 'P';
+    case SlotKind::kEmpty:
+      return '.';
+    case SlotKind::kPage: {
+      const SnapshotPage* page = list.page(slot.page);
+      return page != nullptr && (page->left_split || page->right_split) ? 'p' : 'P';
+    }
     case SlotKind::kReference:
       return slot.left_split || slot.right_split ? 'r' : 'R';
     case SlotKind::kMarker:
       return 'M';
-    case SlotKind::kIntervalStart:
-      return '[';
-    case SlotKind::kIntervalEnd:
-      return ']';
-    case SlotKind::kIntervalSlot:
-      return 'S';
+    case SlotKind::kInterval:
+      return slot.sentinel == SlotSentinel::kStart ? '['
+             : slot.sentinel == SlotSentinel::kEnd ? ']'
+             : slot.sentinel == SlotSentinel::kSlot ? 'S'
+                                                    : '?';
   }
   return '?';
 }
@@ -70,14 +76,11 @@ bool SimulatedKernelReport::ok() const {
   if (!failure.empty() || pages_outstanding != 0 || references_outstanding != 0) {
     return false;
   }
-  for (const ListDump& list : lists) {
-    if (!list.violations.empty()) {
-      return false;
-    }
-  }
-  for (const SpliceDump& splice : splices) {
-    if (!splice.violations.empty()) {
-      return false;
+  for (const std::vector<DemoList>* group : {&lists, &splices}) {
+    for (const DemoList& list : *group) {
+      if (!list.valid()) {
+        return false;
+      }
     }
   }
   return true;
@@ -110,13 +113,11 @@ SimulatedKernelReport RunSimulatedKernel(uint64_t seed) {
             fmt::format(", child of vmo:{} at offset {:#x}", info.parent_id, info.parent_offset);
       }
       role += fmt::format(", size {:#x}", info.size);
-      report.lists.push_back(DumpPageList(std::string(info.name), role, *info.list));
-      report.vmo_roles.push_back(role);
+      report.lists.push_back(DescribeList(std::string(info.name), role, *info.list));
     });
     sim.ForEachSplice([&report](const vmpl::sim::SpliceInfo& info) {
       const std::string role = fmt::format("pending supply for vmo:{}", info.destination_vmo);
-      report.splices.push_back(DumpSpliceList(std::string(info.name), role, *info.splice,
-                                              info.splice->offset(), info.splice->length()));
+      report.splices.push_back(DescribeSplice(std::string(info.name), role, *info.splice));
     });
   }
   report.pages_outstanding = allocator.pages_outstanding() - pages_before;
@@ -124,25 +125,20 @@ SimulatedKernelReport RunSimulatedKernel(uint64_t seed) {
   return report;
 }
 
-std::string FormatNodeMap(const ListDump& list, const std::string& role, const TextStyle& style) {
+std::string FormatNodeMap(const DemoList& demo, const TextStyle& style) {
+  const SnapshotList& list = demo.list;
+  const SlotCounts counts = CountSlots(list);
   std::string out = fmt::format(
       "{}  ({})\n  skew {:#x}, {} nodes, {} pages, {} references, {} markers, {} intervals\n",
-      Paint(style, fmt::emphasis::bold, list.name), role, list.skew, list.nodes, list.counts.pages,
-      list.counts.references, list.counts.markers, list.counts.intervals);
+      Paint(style, fmt::emphasis::bold, list.name), demo.role, list.skew, list.nodes.size(),
+      counts.pages, counts.references, counts.markers, counts.intervals);
   // Intervals can span nodes: carry "inside an interval" from one row to the next. Cells before
   // offset 0 of a skewed list (slots below the skew in node 0) are blank.
   bool inside = false;
-  for (const NodeDump& node : list.node_dumps) {
-    char cells[VmPageListNode::kPageFanOut];
-    for (char& cell : cells) {
-      cell = '.';
-    }
-    for (const SlotDump& slot : node.slots) {
-      cells[slot.index] = CellFor(slot);
-    }
+  for (const ListNode& node : ListNodes(list)) {
     std::string row;
-    for (size_t i = 0; i < VmPageListNode::kPageFanOut; i++) {
-      char cell = cells[i];
+    for (size_t i = 0; i < kSnapshotFanOut; i++) {
+      char cell = CellFor(list, node.node->slots[i]);
       if (cell == '[') {
         inside = true;
       } else if (cell == ']') {
@@ -156,13 +152,11 @@ std::string FormatNodeMap(const ListDump& list, const std::string& role, const T
       row += PaintCell(style, cell);
     }
     out += fmt::format("  key {:#9x} |{}| offsets [{:#x}, {:#x})\n", node.key, row,
-                       node.first_offset, node.end_offset);
+                       node.first_offset(), node.end_offset());
   }
-  if (!list.violations.empty()) {
-    for (const std::string& violation : list.violations) {
-      out += fmt::format("  {} {}\n", Paint(style, fmt::fg(fmt::terminal_color::red), "INVALID"),
-                         violation);
-    }
+  for (const SnapshotProblem& problem : list.problems) {
+    out += fmt::format("  {} {}\n", Paint(style, fmt::fg(fmt::terminal_color::red), "INVALID"),
+                       problem.message);
   }
   return out;
 }
@@ -186,18 +180,20 @@ std::string FormatSimulatedKernel(const SimulatedKernelReport& report, const Tex
       "         S one-page interval, - inside an interval, . empty, blank: before offset 0\n";
   for (size_t i = 0; i < report.lists.size(); i++) {
     out += '\n';
-    out += FormatNodeMap(report.lists[i], report.vmo_roles[i], style);
+    out += FormatNodeMap(report.lists[i], style);
   }
-  for (const SpliceDump& splice : report.splices) {
+  for (const DemoList& demo : report.splices) {
+    const SnapshotList& splice = demo.list;
+    const SlotCounts counts = CountSlots(splice);
     out += fmt::format(
         "\n{}  ({})\n  range [{:#x}, {:#x}), position {:#x}, {}: {} pages, {} references, {} "
         "markers\n",
-        Paint(style, fmt::emphasis::bold, splice.name), splice.role, splice.offset,
-        splice.offset + splice.length, splice.position,
-        splice.finalized ? "finalized" : "being appended", splice.counts.pages,
-        splice.counts.references, splice.counts.markers);
-    for (const std::string& violation : splice.violations) {
-      out += fmt::format("  INVALID {}\n", violation);
+        Paint(style, fmt::emphasis::bold, splice.name), demo.role, splice.splice_offset,
+        splice.splice_offset + splice.splice_length, splice.splice_position,
+        splice.splice_finalized ? "finalized" : "being appended", counts.pages,
+        counts.references, counts.markers);
+    for (const SnapshotProblem& problem : splice.problems) {
+      out += fmt::format("  INVALID {}\n", problem.message);
     }
   }
   if (!report.failure.empty()) {
@@ -228,17 +224,12 @@ nlohmann::ordered_json SimulatedKernelToJson(const SimulatedKernelReport& report
   }
   j["mutations"] = std::move(mutations);
   nlohmann::ordered_json lists = nlohmann::ordered_json::array();
-  for (size_t i = 0; i < report.lists.size(); i++) {
-    nlohmann::ordered_json list = ListToJson(report.lists[i]);
-    list["vmo"] = report.vmo_roles[i];
-    lists.push_back(std::move(list));
+  for (const std::vector<DemoList>* group : {&report.lists, &report.splices}) {
+    for (const DemoList& list : *group) {
+      lists.push_back(DemoListToJson(list));
+    }
   }
   j["lists"] = std::move(lists);
-  nlohmann::ordered_json splices = nlohmann::ordered_json::array();
-  for (const SpliceDump& splice : report.splices) {
-    splices.push_back(SpliceToJson(splice));
-  }
-  j["splice_lists"] = std::move(splices);
   j["failure"] = report.failure;
   j["ok"] = report.ok();
   return j;

@@ -20,8 +20,8 @@
 #include <utility>
 #include <vector>
 
-#include "page_list_dump.h"
-#include "page_list_text.h"
+#include "demo_list.h"
+#include "text_style.h"
 
 namespace vmpl::cli {
 
@@ -31,9 +31,9 @@ struct SimulatedKernelReport {
   vmpl::sim::Census census;
   // Mutations that ran, by kind name, in the simulator's kind order (zero counts left out).
   std::vector<std::pair<std::string, uint64_t>> mutations;
-  std::vector<ListDump> lists;         // every live list, hidden parents included
-  std::vector<std::string> vmo_roles;  // per list: "anonymous", "pager" or "hidden", and parent
-  std::vector<SpliceDump> splices;     // pending splice lists
+  std::vector<DemoList> lists;    // every live list, hidden parents included; role: "anonymous",
+                                  // "pager" or "hidden", and parent
+  std::vector<DemoList> splices;  // pending splice lists
   std::string failure;                 // the simulator's first validation failure, if any
   size_t pages_outstanding = 0;        // left allocated after the simulator was destroyed
   size_t references_outstanding = 0;
@@ -45,7 +45,7 @@ struct SimulatedKernelReport {
 SimulatedKernelReport RunSimulatedKernel(uint64_t seed);
 
 // The node map of one list: a header line, then one row per node.
-std::string FormatNodeMap(const ListDump& list, const std::string& role, const TextStyle& style);
+std::string FormatNodeMap(const DemoList& list, const TextStyle& style);
 
 std::string FormatSimulatedKernel(const SimulatedKernelReport& report, const TextStyle& style);
 nlohmann::ordered_json SimulatedKernelToJson(const SimulatedKernelReport& report);

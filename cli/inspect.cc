@@ -18,18 +18,17 @@
 #include <nlohmann/json.hpp>
 #include <vmpl/inspect/canary_scan.h>
 #include <vmpl/inspect/layout_file.h>
-#include <vmpl/inspect/raw_slot.h>
-#include <vmpl/inspect/snapshot_json.h>
 #include <vmpl/inspect/target.h>
+#include <vmpl/model/json_view.h>
+#include <vmpl/model/text_view.h>
 
 #include "command.h"
 
 namespace vmpl::cli {
 namespace {
 
-using inspect::Snapshot;
-using inspect::SnapshotList;
-using inspect::SnapshotNode;
+using vmpl::Snapshot;
+using vmpl::SnapshotList;
 
 struct InspectOptions {
   int pid = 0;
@@ -46,40 +45,6 @@ struct InspectOptions {
 };
 
 using inspect::ParseAddress;
-
-std::string ListText(const SnapshotList& list, bool slots) {
-  inspect::RawSlotCounts counts;
-  for (const SnapshotNode& node : list.nodes) {
-    for (uint64_t raw : node.slots) {
-      counts.Add(raw);
-    }
-  }
-  const std::string title = list.registry_id == 0 && list.name.empty()
-                                ? "list"
-                                : fmt::format("list {} '{}'", list.registry_id, list.name);
-  std::string out = fmt::format(
-      "{} at {:#x} ({}): skew {:#x}, {} nodes, {} pages, {} references, {} markers, "
-      "{} interval sentinels{}\n",
-      title, list.address,
-      list.kind == inspect::SnapshotListKind::kSpliceList ? "splice list" : "page list", list.skew,
-      list.nodes.size(), counts.pages, counts.references, counts.markers,
-      counts.interval_sentinels, list.complete ? "" : " (INCOMPLETE)");
-  if (slots) {
-    for (const SnapshotNode& node : list.nodes) {
-      out += fmt::format("  node {:#x} key {:#x}\n", node.address, node.key);
-      for (size_t i = 0; i < node.slots.size(); i++) {
-        if (node.slots[i] != 0) {
-          out += fmt::format("    [{:2}] {:#018x} {}\n", i, node.slots[i],
-                             inspect::DescribeRawSlot(node.slots[i]));
-        }
-      }
-    }
-  }
-  for (const auto& p : list.problems) {
-    out += fmt::format("  PROBLEM at {:#x}: {}\n", p.address, p.message);
-  }
-  return out;
-}
 
 int RunInspect(const InspectOptions& options) {
   const char* verb = options.check_only ? "check" : "inspect";
@@ -113,6 +78,8 @@ int RunInspect(const InspectOptions& options) {
   request.list = options.list;
   request.scan = options.scan;
   request.scan_ranges = options.scan_ranges;
+  // Pages are shown only where slots are: one list, or JSON.
+  request.read_pages = !options.check_only && (options.json || !options.list.empty());
   inspect::TargetSnapshot read = inspect::ReadTargetSnapshot(*target, layout, request);
   if (!read.notice.empty()) {
     fprintf(stderr, "vmpl %s: %s\n", verb, read.notice.c_str());
@@ -125,9 +92,8 @@ int RunInspect(const InspectOptions& options) {
   const std::optional<inspect::ScanResult>& scan = read.scan;
   const size_t problems = snapshot.problem_count();
   if (options.json) {
-    const nlohmann::ordered_json whole = inspect::SnapshotToJson(snapshot);
-    nlohmann::ordered_json j;
-    j["source"] = whole["source"];
+    // The one schema (docs/snapshot-format.md), and where the lists were found.
+    nlohmann::ordered_json j = SnapshotToJson(snapshot);
     j["registry"] = target->registry()
                         ? nlohmann::ordered_json(fmt::format("{:#x}", *target->registry()))
                         : nlohmann::ordered_json(nullptr);
@@ -137,12 +103,9 @@ int RunInspect(const InspectOptions& options) {
                    {"candidate_nodes", scan->candidate_nodes},
                    {"unattached_nodes", scan->unattached_nodes}};
     }
-    j["lists"] = whole["lists"];
-    j["problems"] = whole["problems"];
-    j["problem_count"] = problems;
-    fputs((j.dump(2) + "\n").c_str(), stdout);
+    fputs((DumpJson(j) + "\n").c_str(), stdout);
   } else {
-    std::string out = fmt::format("{}: {} lists, {} problems\n", snapshot.source,
+    std::string out = fmt::format("{}: {} lists, {} problems\n", EscapeText(snapshot.source, false),
                                   snapshot.lists.size(), problems);
     if (scan) {
       out += fmt::format("found by a scan of {} bytes in {} regions: {} nodes with the canary, "
@@ -151,11 +114,11 @@ int RunInspect(const InspectOptions& options) {
                          scan->unattached_nodes);
     }
     for (const auto& p : snapshot.problems) {
-      out += fmt::format("PROBLEM at {:#x}: {}\n", p.address, p.message);
+      out += fmt::format("PROBLEM at {:#x}: {}\n", p.address, EscapeText(p.message, false));
     }
     for (const SnapshotList& list : snapshot.lists) {
       if (!options.check_only || !list.problems.empty()) {
-        out += ListText(list, !options.check_only && !options.list.empty());
+        out += FormatList(list, !options.check_only && !options.list.empty());
       }
     }
     fputs(out.c_str(), stdout);

@@ -21,7 +21,8 @@
 
 #include "command.h"
 #include "sim_trace.h"
-#include <vmpl/inspect/trace_replay.h>
+#include <vmpl/capture.h>
+#include <vmpl/model/json_view.h>
 
 namespace vmpl::cli {
 namespace {
@@ -52,39 +53,27 @@ struct SimOptions {
   std::string self_snapshot;
 };
 
-// Writes the state of every registered list, read in process through PageListAccess, as JSON:
-// {"pid", "step", "lists": [{"registry_id", "name", "kind", "skew", "nodes": [{"key", "slots":
-// [16 raw values]}], "head", "tail", "splice": {...}}]}. It is what a reader of this process's
-// memory must find (`vmpl inspect --pid/--core/--remote`), so the tests compare the two.
-bool WriteSelfSnapshot(const std::string& path, uint64_t step) {
-  nlohmann::ordered_json lists = nlohmann::ordered_json::array();
-  for (const inspect::ListState& state : inspect::CaptureRegisteredLists()) {
-    nlohmann::ordered_json nodes = nlohmann::ordered_json::array();
-    for (const auto& [key, slots] : state.nodes) {
-      nodes.push_back({{"key", key}, {"slots", slots}});
-    }
-    nlohmann::ordered_json list = {
-        {"registry_id", state.registry_id},
-        {"name", state.name},
-        {"kind", state.kind == trace::ListKind::kSpliceList ? "splice" : "page-list"},
-        {"skew", state.skew},
-        {"nodes", std::move(nodes)}};
-    if (state.kind == trace::ListKind::kSpliceList) {
-      list["splice"] = {{"offset", state.splice_offset},
-                        {"length", state.splice_length},
-                        {"position", state.splice_position},
-                        {"finalized", state.splice_finalized},
-                        {"head", state.head},
-                        {"tail", state.tail}};
-    }
-    lists.push_back(std::move(list));
+// Writes every registered list, captured in process (vmpl::CaptureRegisteredLists, the vm_page_t
+// of every page read), in the one JSON schema (docs/snapshot-format.md), with "pid" and "step"
+// added. It is what a reader of this process's memory must find (`vmpl inspect --pid/--core/
+// --remote`), so the tests compare the two. With a trace file, "trace_events" says how many
+// events it holds at this point: `vmpl trace replay --at <trace_events - 1>` rebuilds this state.
+bool WriteSelfSnapshot(const std::string& path, uint64_t step,
+                       std::optional<uint64_t> trace_events) {
+  Snapshot snapshot;
+  snapshot.source = fmt::format("process {} at step {} (in process)", getpid(), step);
+  snapshot.lists = CaptureRegisteredLists(CaptureOptions{.read_pages = true});
+  nlohmann::ordered_json j = SnapshotToJson(snapshot);
+  j["pid"] = getpid();
+  j["step"] = step;
+  if (trace_events) {
+    j["trace_events"] = *trace_events;
   }
-  const nlohmann::ordered_json j = {{"pid", getpid()}, {"step", step}, {"lists", lists}};
   FILE* file = fopen(path.c_str(), "w");
   if (file == nullptr) {
     return false;
   }
-  const std::string text = j.dump(1) + "\n";
+  const std::string text = DumpJson(j) + "\n";
   const bool ok = fwrite(text.data(), 1, text.size(), file) == text.size();
   return fclose(file) == 0 && ok;
 }
@@ -458,7 +447,10 @@ int RunSim(const SimOptions& options) {
       }
       if (++steps_done == options.pause_at) {
         if (!options.self_snapshot.empty() &&
-            !WriteSelfSnapshot(options.self_snapshot, steps_done)) {
+            !WriteSelfSnapshot(options.self_snapshot, steps_done,
+                               trace && !options.trace.file.empty()
+                                   ? std::optional<uint64_t>(trace->events_recorded())
+                                   : std::nullopt)) {
           pause_failed = true;
         }
         raise(SIGSTOP);

@@ -2,6 +2,8 @@
 
 #include "sim_trace.h"
 
+#include <vmpl/capture.h>
+
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -71,12 +73,16 @@ void SimTrace::AfterStep() {
   }
 }
 
+uint64_t SimTrace::events_recorded() const {
+  return recorder_ ? recorder_->event_records() : 0;
+}
+
 SimTraceResult SimTrace::Finish() {
   SimTraceResult result;
-  const std::vector<inspect::ListState> lists = inspect::CaptureRegisteredLists();
+  const std::vector<SnapshotList> lists = CaptureRegisteredLists();
   trace::Stop();
   result.lists = lists.size();
-  result.digest = inspect::StateDigest(lists);
+  result.digest = ContentDigest(lists);
 
   if (recorder_) {
     result.path = options_.file;

@@ -8,7 +8,7 @@
 // (vmpl::trace::ServiceRequests).
 //
 // Both end the same way: tracing stops right after the last step, and the state of every
-// registered list at that point is summarised by a digest (vmpl::inspect::StateDigest), which a
+// registered list at that point is summarised by a digest (vmpl::ContentDigest), which a
 // replay of the trace must reproduce.
 
 #ifndef VMPL_CLI_SIM_TRACE_H_
@@ -41,7 +41,7 @@ struct SimTraceResult {
   uint64_t event_records = 0;
   uint64_t lost = 0;        // counted by the ring (in-process: must be 0)
   uint64_t lists = 0;       // registered lists at the end
-  uint64_t digest = 0;      // StateDigest of them
+  uint64_t digest = 0;      // ContentDigest of them
 };
 
 class SimTrace {
@@ -56,6 +56,9 @@ class SimTrace {
   void AfterStep();
   // Stops tracing with the simulator's lists still alive, digests them, and completes the file.
   SimTraceResult Finish();
+  // Event records written to the file so far (after AfterStep: every event of the steps run), so
+  // that `vmpl trace replay --at` can rebuild the state at a pause.
+  uint64_t events_recorded() const;
 
  private:
   SimTrace() = default;

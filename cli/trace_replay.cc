@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -18,9 +19,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <vm/vm_page_list.h>
-#include <vmpl/inspect/raw_slot.h>
 #include <vmpl/inspect/trace_file.h>
 #include <vmpl/inspect/trace_replay.h>
+#include <vmpl/model/json_view.h>
+#include <vmpl/model/text_view.h>
 
 #include "command.h"
 #include "trace_command.h"
@@ -28,7 +30,6 @@
 namespace vmpl::cli {
 namespace {
 
-using inspect::ListState;
 using inspect::TraceReplay;
 
 struct ReplayOptions {
@@ -39,85 +40,19 @@ struct ReplayOptions {
   bool json = false;
 };
 
-using inspect::DescribeRawSlot;
-using Counts = inspect::RawSlotCounts;
-
-Counts CountSlots(const ListState& list) {
-  Counts counts;
-  for (const auto& [key, slots] : list.nodes) {
-    for (uint64_t raw : slots) {
-      counts.Add(raw);
-    }
-  }
-  for (uint64_t raw : list.head) {
-    counts.Add(raw);
-  }
-  for (uint64_t raw : list.tail) {
-    counts.Add(raw);
-  }
-  return counts;
-}
-
-bool Selected(const ReplayOptions& options, const ListState& list) {
+bool Selected(const ReplayOptions& options, const SnapshotList& list) {
   return !options.list.empty() &&
          (options.list == list.name || options.list == std::to_string(list.registry_id));
 }
 
-nlohmann::ordered_json ListJson(const ListState& list, bool slots) {
-  const Counts counts = CountSlots(list);
-  nlohmann::ordered_json j = {
-      {"registry_id", list.registry_id},
-      {"name", list.name},
-      {"kind", list.kind == trace::ListKind::kSpliceList ? "splice" : "page-list"},
-      {"skew", list.skew},
-      {"nodes", list.nodes.size()},
-      {"pages", counts.pages},
-      {"references", counts.references},
-      {"markers", counts.markers},
-      {"interval_sentinels", counts.interval_sentinels}};
-  if (list.kind == trace::ListKind::kSpliceList) {
-    j["splice"] = {{"offset", list.splice_offset},
-                   {"length", list.splice_length},
-                   {"position", list.splice_position},
-                   {"finalized", list.splice_finalized}};
-  }
-  if (slots) {
-    nlohmann::ordered_json nodes = nlohmann::ordered_json::array();
-    for (const auto& [key, raws] : list.nodes) {
-      nlohmann::ordered_json node_slots = nlohmann::ordered_json::array();
-      for (size_t i = 0; i < raws.size(); i++) {
-        if (raws[i] != 0) {
-          node_slots.push_back({{"index", i},
-                                {"offset", key + i * PAGE_SIZE - list.skew},
-                                {"raw", fmt::format("{:#x}", raws[i])},
-                                {"decoded", DescribeRawSlot(raws[i])}});
-        }
-      }
-      nodes.push_back({{"key", key}, {"slots", std::move(node_slots)}});
-    }
-    j["node_slots"] = std::move(nodes);
+// A list in the one JSON schema; only the list asked for with --list keeps its nodes (a trace's
+// lists can be large, and the counts say what each holds).
+nlohmann::ordered_json ListJson(const SnapshotList& list, bool slots) {
+  nlohmann::ordered_json j = ListToJson(list);
+  if (!slots) {
+    j.erase("nodes");
   }
   return j;
-}
-
-std::string ListText(const ListState& list) {
-  std::string out = fmt::format("list {} '{}' ({}), skew {:#x}, {} nodes\n", list.registry_id,
-                                list.name,
-                                list.kind == trace::ListKind::kSpliceList ? "splice" : "page list",
-                                list.skew, list.nodes.size());
-  for (const auto& [key, raws] : list.nodes) {
-    out += fmt::format("  node key {:#x}\n", key);
-    for (size_t i = 0; i < raws.size(); i++) {
-      if (raws[i] != 0) {
-        // Offsets below the skew are not addressable (the first node's leading slots).
-        const uint64_t skewed = key + i * PAGE_SIZE;
-        const std::string offset =
-            skewed >= list.skew ? fmt::format("{:#10x}", skewed - list.skew) : "     (skew)";
-        out += fmt::format("    [{:2}] {} {:#018x} {}\n", i, offset, raws[i], DescribeRawSlot(raws[i]));
-      }
-    }
-  }
-  return out;
 }
 
 constexpr char kReplayFooter[] = R"(EXAMPLES:
@@ -181,8 +116,10 @@ int RunReplay(const ReplayOptions& options) {
     }
   }
 
-  const std::vector<ListState> registered = replay.Lists(/*registered_only=*/true);
-  const uint64_t digest = inspect::StateDigest(registered);
+  const std::vector<SnapshotList> registered = replay.Lists(/*registered_only=*/true);
+  const uint64_t digest = ContentDigest(registered);
+  const bool list_found = std::any_of(registered.begin(), registered.end(),
+                                      [&](const SnapshotList& l) { return Selected(options, l); });
   // The recorder's own digest, when it stored one and we replayed to the end.
   std::optional<uint64_t> recorded_digest;
   if (!options.at) {
@@ -227,12 +164,12 @@ int RunReplay(const ReplayOptions& options) {
     }
     j["problems"] = std::move(problems);
     nlohmann::ordered_json lists = nlohmann::ordered_json::array();
-    for (const ListState& list : registered) {
+    for (const SnapshotList& list : registered) {
       lists.push_back(ListJson(list, Selected(options, list)));
     }
     j["lists"] = std::move(lists);
     j["problem"] = reader->problem();
-    fputs((j.dump(2) + "\n").c_str(), stdout);
+    fputs((DumpJson(j) + "\n").c_str(), stdout);
   } else {
     std::string out = fmt::format(
         "vmpl trace replay {}: {} snapshot records + {} of {} events in {:.3f} s ({:.1f} M "
@@ -271,18 +208,20 @@ int RunReplay(const ReplayOptions& options) {
                            p.checkpoint_index, p.list_name, p.message);
       }
     }
-    out += fmt::format("\n  {:>5} {:<28} {:>8} {:>6} {:>7} {:>6} {:>7} {:>9}\n", "id", "name",
-                       "skew", "nodes", "pages", "refs", "markers", "intervals");
-    for (const ListState& list : registered) {
-      const Counts counts = CountSlots(list);
-      out += fmt::format("  {:>5} {:<28} {:>#8x} {:>6} {:>7} {:>6} {:>7} {:>9}\n",
-                         list.registry_id, list.name, list.skew, list.nodes.size(), counts.pages,
-                         counts.references, counts.markers, counts.interval_sentinels);
+    out += fmt::format("\n  {:>5} {:<28} {:>8} {:>6} {:>7} {:>6} {:>7} {:>9} {:>9}\n", "id",
+                       "name", "skew", "nodes", "pages", "refs", "markers", "intervals",
+                       "sentinels");
+    for (const SnapshotList& list : registered) {
+      const SlotCounts counts = CountSlots(list);
+      out += fmt::format("  {:>5} {:<28} {:>#8x} {:>6} {:>7} {:>6} {:>7} {:>9} {:>9}\n",
+                         list.registry_id, EscapeText(list.name, false), list.skew,
+                         list.nodes.size(), counts.pages, counts.references, counts.markers,
+                         counts.intervals, counts.interval_sentinels);
     }
-    for (const ListState& list : registered) {
+    for (const SnapshotList& list : registered) {
       if (Selected(options, list)) {
         out += '\n';
-        out += ListText(list);
+        out += FormatList(list, /*slots=*/true);
       }
     }
     fputs(out.c_str(), stdout);
@@ -290,6 +229,12 @@ int RunReplay(const ReplayOptions& options) {
   if (!reader->problem().empty()) {
     fprintf(stderr, "vmpl trace replay: %s\n", reader->problem().c_str());
     return kExitUnreadable;
+  }
+  if (!options.list.empty() && !list_found) {
+    fprintf(stderr, "vmpl trace replay: no registered list is named or numbered '%s' at event %s\n",
+            EscapeText(options.list, false).c_str(),
+            options.at ? std::to_string(*options.at).c_str() : "the end");
+    return kExitUsage;
   }
   const bool bad = replay.problem_count() != 0 || replay.divergences() != 0 || digest_mismatch;
   return bad ? kExitProblems : kExitOk;

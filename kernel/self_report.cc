@@ -19,7 +19,8 @@ struct ListSummary {
   uint64_t pages = 0;
   uint64_t references = 0;
   uint64_t markers = 0;
-  uint64_t intervals = 0;
+  uint64_t intervals = 0;           // zero intervals: Start and Slot sentinels
+  uint64_t interval_sentinels = 0;  // every sentinel (docs/snapshot-format.md, "Words")
   uint64_t checksum = kFnvOffsetBasis;
 
   void Hash(uint64_t word) {
@@ -37,7 +38,8 @@ struct ListSummary {
       pages += slot.IsPage() ? 1 : 0;
       references += slot.IsReference() ? 1 : 0;
       markers += slot.IsMarker() ? 1 : 0;
-      intervals += slot.IsInterval() ? 1 : 0;
+      intervals += slot.IsIntervalStart() || slot.IsIntervalSlot() ? 1 : 0;
+      interval_sentinels += slot.IsInterval() ? 1 : 0;
     }
   }
 };
@@ -70,10 +72,10 @@ void PrintSelfReport(uint64_t step) {
     const ListSummary summary = Summarize(entry);
     kprintf(
         "vmpl-kernel: list id=%lu kind=%s address=%#lx nodes=%lu pages=%lu references=%lu "
-        "markers=%lu intervals=%lu checksum=%016lx name=%s\n",
-        entry.id, entry.kind == static_cast<uint32_t>(ListKind::kPageList) ? "page-list" : "splice",
+        "markers=%lu intervals=%lu interval_sentinels=%lu checksum=%016lx name=%s\n",
+        entry.id, entry.kind == static_cast<uint32_t>(ListKind::kPageList) ? "page-list" : "splice-list",
         entry.address, summary.nodes, summary.pages, summary.references, summary.markers,
-        summary.intervals, summary.checksum, entry.name);
+        summary.intervals, summary.interval_sentinels, summary.checksum, entry.name);
   });
   kprintf("vmpl-kernel: report end\n");
 }

@@ -69,6 +69,7 @@ DecodeLayout BuiltinDecodeLayout() {
   layout.splice_middle_offset = PageListAccess::kSpliceMiddleOffset;
   layout.splice_tail_offset = PageListAccess::kSpliceTailOffset;
   layout.page_struct_size = sizeof(vm_page_t);
+  layout.page_paddr_offset = offsetof(vm_page_t, paddr_priv);
   // offsetof cannot name a bit-field: set each one in a zeroed page and see which bits moved.
   layout.page_left_split_bit = FirstBitSet([](vm_page_t& page) { page.object.cow_left_split = 1; });
   layout.page_right_split_bit =
@@ -215,7 +216,60 @@ class Decoder {
     }
   }
 
+  // Reads the vm_page_t of every page slot of |nodes| into out_.pages, in batches; a page that
+  // cannot be read is left out (the views then show the slot without its paddr).
+  void ReadPages(const std::vector<const SnapshotNode*>& nodes, size_t max_pages) {
+    const uint64_t size = layout_.page_struct_size;
+    if (size == 0 || layout_.page_paddr_offset == DecodeLayout::kNoField) {
+      return;
+    }
+    std::vector<uint64_t> addresses;
+    std::unordered_set<uint64_t> seen;
+    for (const SnapshotNode* node : nodes) {
+      for (uint64_t raw : node->slots) {
+        if (raw != 0 && (raw & 3) == 0 && raw % layout_.pointer_size == 0 &&
+            seen.size() < max_pages && seen.insert(raw).second) {
+          addresses.push_back(raw);
+        }
+      }
+    }
+    std::vector<uint8_t> buffer;
+    std::vector<ReadRequest> requests;
+    for (size_t first = 0; first < addresses.size(); first += kBatch) {
+      const size_t count = std::min(kBatch, addresses.size() - first);
+      buffer.resize(count * size);
+      requests.clear();
+      for (size_t i = 0; i < count; i++) {
+        requests.push_back(ReadRequest{addresses[first + i], buffer.data() + i * size, size});
+      }
+      const std::vector<ReadResult> results = memory_.ReadMany(requests);
+      for (size_t i = 0; i < count; i++) {
+        if (results[i].ok()) {
+          out_.pages[addresses[first + i]] = PageFrom(Fields(buffer.data() + i * size, size));
+        }
+      }
+    }
+  }
+
  private:
+  SnapshotPage PageFrom(const Fields& bytes) const {
+    auto bits = [&](uint64_t first, uint64_t count) {
+      uint64_t value = 0;
+      for (uint64_t i = 0; i < count && i < 8; i++) {
+        const uint64_t bit = first + i;
+        value |= ((bytes.U8(bit / 8) >> (bit % 8)) & 1) << i;
+      }
+      return value;
+    };
+    SnapshotPage page;
+    page.paddr = bytes.Word(layout_.page_paddr_offset, layout_.pointer_size);
+    page.left_split = bits(layout_.page_left_split_bit, 1) != 0;
+    page.right_split = bits(layout_.page_right_split_bit, 1) != 0;
+    page.dirty_state = static_cast<uint8_t>(bits(layout_.page_dirty_state_bit,
+                                                 layout_.page_dirty_state_bits));
+    return page;
+  }
+
   // A node the walk read, and the children it was the first to reach (indexes into the walk's
   // vector; -1 for none). A node is reached once, so these links always form a tree, whatever
   // the target's links say.
@@ -424,6 +478,20 @@ SnapshotList DecodeSpliceList(MemorySource& memory, uint64_t address, const Deco
   return out;
 }
 
+void DecodePages(MemorySource& memory, const DecodeLayout& layout, SnapshotList& list,
+                 size_t max_pages) {
+  const DecodeOptions options;
+  Decoder decoder(memory, layout, options, list);
+  std::vector<const SnapshotNode*> nodes;
+  if (list.kind == SnapshotListKind::kSpliceList) {
+    nodes = {&list.head, &list.tail};
+  }
+  for (const SnapshotNode& node : list.nodes) {
+    nodes.push_back(&node);
+  }
+  decoder.ReadPages(nodes, max_pages);
+}
+
 Snapshot DecodeRegistry(MemorySource& memory, uint64_t registry_address,
                         const DecodeLayout& layout, const DecodeOptions& options) {
   Snapshot snapshot;
@@ -517,14 +585,6 @@ Snapshot DecodeRegistry(MemorySource& memory, uint64_t registry_address,
               return a.registry_id < b.registry_id;
             });
   return snapshot;
-}
-
-size_t Snapshot::problem_count() const {
-  size_t n = problems.size();
-  for (const SnapshotList& list : lists) {
-    n += list.problems.size();
-  }
-  return n;
 }
 
 }  // namespace vmpl::inspect

@@ -73,6 +73,7 @@ constexpr Probe kProbes[] = {
      &DecodeLayout::splice_middle_offset},
     {"splice_list.tail", "__builtin_offsetof(Splice, tail_)", &DecodeLayout::splice_tail_offset},
     {"page.size", "sizeof(Page)", &DecodeLayout::page_struct_size},
+    {"page.paddr", "__builtin_offsetof(Page, paddr_priv)", &DecodeLayout::page_paddr_offset},
 };
 
 // The aliases the probes use. Each is written so that a header lacking the type still lets the

@@ -27,6 +27,9 @@ struct Field {
   const char* group;
   const char* name;
   uint64_t DecodeLayout::*member;
+  // A field added to version 1 later: a file without it still reads, the field then being
+  // DecodeLayout::kNoField.
+  bool optional = false;
 };
 
 constexpr Field kFields[] = {
@@ -61,6 +64,7 @@ constexpr Field kFields[] = {
     {"splice_list", "middle", &DecodeLayout::splice_middle_offset},
     {"splice_list", "tail", &DecodeLayout::splice_tail_offset},
     {"page", "size", &DecodeLayout::page_struct_size},
+    {"page", "paddr", &DecodeLayout::page_paddr_offset, /*optional=*/true},
     {"page", "left_split_bit", &DecodeLayout::page_left_split_bit},
     {"page", "right_split_bit", &DecodeLayout::page_right_split_bit},
     {"page", "dirty_state_bit", &DecodeLayout::page_dirty_state_bit},
@@ -175,6 +179,13 @@ std::string CheckLayout(const DecodeLayout& l) {
       return problem;
     }
   }
+  if (l.page_paddr_offset != DecodeLayout::kNoField) {
+    if (std::string problem = Inside("page.paddr", l.page_paddr_offset, l.pointer_size,
+                                     l.page_struct_size, "page");
+        !problem.empty()) {
+      return problem;
+    }
+  }
   const uint64_t page_bits = l.page_struct_size * 8;
   const struct {
     const char* name;
@@ -197,6 +208,9 @@ std::string LayoutToJson(const DecodeLayout& layout, const std::string& origin) 
   j["version"] = kVersion;
   j["origin"] = origin;
   for (const Field& field : kFields) {
+    if (field.optional && layout.*field.member == DecodeLayout::kNoField) {
+      continue;
+    }
     if (field.group[0] == '\0') {
       j[field.name] = layout.*field.member;
     } else {
@@ -257,6 +271,10 @@ std::optional<DecodeLayout> ParseLayoutJson(std::string_view text, std::string* 
 
   DecodeLayout layout;
   for (const Field& field : kFields) {
+    if (field.optional && lookup(field.group, field.name) == nullptr) {
+      layout.*field.member = DecodeLayout::kNoField;
+      continue;
+    }
     std::optional<uint64_t> value = number(field.group, field.name);
     if (!value) {
       return std::nullopt;

@@ -230,8 +230,14 @@ TargetSnapshot ReadTargetSnapshot(Target& target, const DecodeLayout& layout,
       }
     }
   }
-  // The core's own invariants, on the decoded copies.
-  CheckSnapshot(*out.snapshot);
+  if (request.read_pages) {
+    for (SnapshotList& list : out.snapshot->lists) {
+      DecodePages(memory, layout, list);
+    }
+  }
+  // The core's own invariants, on the decoded copies (the decoder checked each canary against the
+  // layout's value as it read the node).
+  CheckSnapshot(*out.snapshot, CheckOptions{.canaries = false});
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <vm/vm_page_list.h>
+#include <vmpl/capture.h>
 #include <vmpl/page_list_access.h>
 #include <vmpl/registry.h>
 #include <vmpl/validate.h>
@@ -21,40 +22,6 @@ using trace::ListKind;
 namespace {
 
 constexpr size_t kMaxProblemsKept = 100;
-
-ListState::Slots RawSlots(const VmPageListNode& node) {
-  ListState::Slots slots{};
-  for (size_t i = 0; i < slots.size(); i++) {
-    slots[i] = PageListAccess::raw(PageListAccess::slot(node, i));
-  }
-  return slots;
-}
-
-ListState StateOf(const VmPageList& list) {
-  ListState state;
-  state.kind = ListKind::kPageList;
-  state.skew = PageListAccess::skew(list);
-  for (const VmPageListNode& node : PageListAccess::nodes(list)) {
-    state.nodes.emplace_back(node.offset(), RawSlots(node));
-  }
-  return state;
-}
-
-ListState StateOf(const VmPageSpliceList& splice) {
-  ListState state;
-  state.kind = ListKind::kSpliceList;
-  state.skew = PageListAccess::skew(splice);
-  state.splice_offset = splice.offset();
-  state.splice_length = splice.length();
-  state.splice_position = PageListAccess::position(splice);
-  state.splice_finalized = PageListAccess::finalized(splice);
-  state.head = RawSlots(PageListAccess::head(splice));
-  state.tail = RawSlots(PageListAccess::tail(splice));
-  for (const VmPageListNode& node : PageListAccess::middle(splice)) {
-    state.nodes.emplace_back(node.offset(), RawSlots(node));
-  }
-  return state;
-}
 
 }  // namespace
 
@@ -89,57 +56,6 @@ struct TraceReplay::Object {
   ~Object() { Clear(); }
 };
 
-std::vector<ListState> CaptureRegisteredLists() {
-  std::vector<ListState> states;
-  for (const RegistryEntryView& entry : Registry::Snapshot()) {
-    ListState state = entry.kind == RegistryKind::kPageList
-                          ? StateOf(*reinterpret_cast<const VmPageList*>(entry.address))
-                          : StateOf(*reinterpret_cast<const VmPageSpliceList*>(entry.address));
-    state.registry_id = entry.id;
-    state.name = entry.name;
-    states.push_back(std::move(state));
-  }
-  return states;
-}
-
-uint64_t StateDigest(const std::vector<ListState>& lists) {
-  uint64_t hash = 0xcbf29ce484222325ull;
-  auto mix = [&hash](uint64_t value) {
-    for (int i = 0; i < 8; i++) {
-      hash ^= (value >> (8 * i)) & 0xff;
-      hash *= 0x100000001b3ull;
-    }
-  };
-  mix(lists.size());
-  for (const ListState& s : lists) {
-    mix(s.registry_id);
-    mix(s.name.size());
-    for (char c : s.name) {
-      mix(static_cast<unsigned char>(c));
-    }
-    mix(static_cast<uint64_t>(s.kind));
-    mix(s.skew);
-    mix(s.splice_offset);
-    mix(s.splice_length);
-    mix(s.splice_position);
-    mix(s.splice_finalized ? 1 : 0);
-    for (uint64_t raw : s.head) {
-      mix(raw);
-    }
-    for (uint64_t raw : s.tail) {
-      mix(raw);
-    }
-    mix(s.nodes.size());
-    for (const auto& [key, slots] : s.nodes) {
-      mix(key);
-      for (uint64_t raw : slots) {
-        mix(raw);
-      }
-    }
-  }
-  return hash;
-}
-
 bool WriteFinalDigest(trace::TraceWriter& writer, size_t lists, uint64_t digest) {
   const std::string json =
       nlohmann::json({{"lists", lists}, {"digest", fmt::format("{:#018x}", digest)}}).dump();
@@ -164,73 +80,6 @@ std::optional<uint64_t> RecordedFinalDigest(const trace::TraceReader& reader) {
     }
   }
   return digest;
-}
-
-std::string DescribeFirstDifference(const std::vector<ListState>& a,
-                                    const std::vector<ListState>& b) {
-  std::map<uint64_t, const ListState*> by_id_b;
-  for (const ListState& s : b) {
-    by_id_b[s.registry_id] = &s;
-  }
-  for (const ListState& s : a) {
-    auto it = by_id_b.find(s.registry_id);
-    const std::string who = fmt::format("list {} '{}'", s.registry_id, s.name);
-    if (it == by_id_b.end()) {
-      return who + ": only in the first state";
-    }
-    const ListState& t = *it->second;
-    if (s.name != t.name) {
-      return fmt::format("{}: name '{}' vs '{}'", who, s.name, t.name);
-    }
-    if (s.kind != t.kind) {
-      return who + ": kind differs";
-    }
-    if (s.skew != t.skew) {
-      return fmt::format("{}: skew 0x{:x} vs 0x{:x}", who, s.skew, t.skew);
-    }
-    if (s.splice_offset != t.splice_offset || s.splice_length != t.splice_length ||
-        s.splice_position != t.splice_position || s.splice_finalized != t.splice_finalized) {
-      return fmt::format("{}: splice state (offset 0x{:x} length 0x{:x} position 0x{:x}{}) vs "
-                         "(0x{:x} 0x{:x} 0x{:x}{})",
-                         who, s.splice_offset, s.splice_length, s.splice_position,
-                         s.splice_finalized ? " finalized" : "", t.splice_offset, t.splice_length,
-                         t.splice_position, t.splice_finalized ? " finalized" : "");
-    }
-    auto slots_differ = [&](const char* where, const ListState::Slots& x,
-                            const ListState::Slots& y) -> std::string {
-      for (size_t i = 0; i < x.size(); i++) {
-        if (x[i] != y[i]) {
-          return fmt::format("{}: {} slot {}: 0x{:x} vs 0x{:x}", who, where, i, x[i], y[i]);
-        }
-      }
-      return "";
-    };
-    if (std::string d = slots_differ("head", s.head, t.head); !d.empty()) {
-      return d;
-    }
-    if (std::string d = slots_differ("tail", s.tail, t.tail); !d.empty()) {
-      return d;
-    }
-    const size_t common = std::min(s.nodes.size(), t.nodes.size());
-    for (size_t n = 0; n < common; n++) {
-      if (s.nodes[n].first != t.nodes[n].first) {
-        return fmt::format("{}: node {} at key 0x{:x} vs 0x{:x}", who, n, s.nodes[n].first,
-                           t.nodes[n].first);
-      }
-      const std::string where = fmt::format("node 0x{:x}", s.nodes[n].first);
-      if (std::string d = slots_differ(where.c_str(), s.nodes[n].second, t.nodes[n].second);
-          !d.empty()) {
-        return d;
-      }
-    }
-    if (s.nodes.size() != t.nodes.size()) {
-      return fmt::format("{}: {} nodes vs {}", who, s.nodes.size(), t.nodes.size());
-    }
-  }
-  if (a.size() != b.size()) {
-    return fmt::format("{} lists vs {}", a.size(), b.size());
-  }
-  return "";
 }
 
 TraceReplay::TraceReplay(const TraceLayout& layout, Check check)
@@ -608,19 +457,20 @@ void TraceReplay::JudgeCheckpoint(uint64_t index) {
 
 void TraceReplay::Finish(uint64_t index) { JudgeCheckpoint(index); }
 
-std::vector<ListState> TraceReplay::Lists(bool registered_only) const {
-  std::vector<ListState> states;
+std::vector<SnapshotList> TraceReplay::Lists(bool registered_only) const {
+  std::vector<SnapshotList> states;
   for (const auto& [key, object] : objects_) {
     const TracedList* info = resolver_.FindList(key);
     if (info == nullptr || (registered_only && !info->registered)) {
       continue;
     }
-    ListState state = object->list ? StateOf(*object->list) : StateOf(*object->splice);
+    // The recorded page pointers are another process's: never read through them.
+    SnapshotList state = object->list ? Capture(*object->list) : Capture(*object->splice);
     state.registry_id = info->registered ? info->registry_id : 0;
     state.name = info->name;
     states.push_back(std::move(state));
   }
-  std::sort(states.begin(), states.end(), [](const ListState& a, const ListState& b) {
+  std::sort(states.begin(), states.end(), [](const SnapshotList& a, const SnapshotList& b) {
     return a.registry_id < b.registry_id;
   });
   return states;

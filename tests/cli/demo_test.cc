@@ -8,6 +8,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -26,10 +27,11 @@ std::string DemoArgs(uint64_t seed, const std::string& extra = "") {
   return "--color=never demo --seed " + std::to_string(seed) + (extra.empty() ? "" : " " + extra);
 }
 
-// Replaces vm_page_t addresses (the only run-dependent values) with a placeholder.
+// Replaces the addresses of lists, nodes and vm_page_t's (the only run-dependent values) with a
+// placeholder.
 std::string MaskPointers(const std::string& text) {
-  static const std::regex kPagePointer(R"(page 0x[0-9a-f]+ paddr)");
-  return std::regex_replace(text, kPagePointer, "page PTR paddr");
+  static const std::regex kPointer(R"((at|node|page) 0x[0-9a-f]+)");
+  return std::regex_replace(text, kPointer, "$1 PTR");
 }
 
 struct Counts {
@@ -39,15 +41,17 @@ struct Counts {
   uint64_t references = 0;
   uint64_t markers = 0;
   uint64_t intervals = 0;
-  uint64_t heap_bytes = 0;
+  uint64_t interval_sentinels = 0;
   uint64_t slot_lines = 0;  // populated slots printed under the list
 };
 
-// Parses every "list NAME: skew ..., N nodes, ..." header and counts the slot lines below it.
+// Parses every list line of the one text view (docs/snapshot-format.md) and counts the slot
+// lines below it.
 std::map<std::string, Counts> ParseListHeaders(const std::string& text) {
   static const std::regex kHeader(
-      R"(^list (\S+): skew (0x[0-9a-f]+), (\d+) nodes?, (\d+) pages?, (\d+) references?, )"
-      R"((\d+) markers?, (\d+) intervals?, (\d+) heap bytes$)");
+      R"(^list '(\S+)' at 0x[0-9a-f]+ \((page|splice) list\): (offset .*, )?skew (0x[0-9a-f]+), )"
+      R"((\d+) nodes?, (\d+) pages?, (\d+) references?, (\d+) markers?, (\d+) intervals? )"
+      R"(\((\d+) interval sentinels?\)$)");
   static const std::regex kSlotLine(R"(^    \[[ 0-9]{2}\] offset 0x[0-9a-f]+ .*)");
   std::map<std::string, Counts> lists;
   std::istringstream in(text);
@@ -57,16 +61,14 @@ std::map<std::string, Counts> ParseListHeaders(const std::string& text) {
     std::smatch m;
     if (std::regex_match(line, m, kHeader)) {
       Counts& c = lists[m[1]];
-      c.skew = std::stoull(m[2], nullptr, 16);
-      c.nodes = std::stoull(m[3]);
-      c.pages = std::stoull(m[4]);
-      c.references = std::stoull(m[5]);
-      c.markers = std::stoull(m[6]);
-      c.intervals = std::stoull(m[7]);
-      c.heap_bytes = std::stoull(m[8]);
+      c.skew = std::stoull(m[4], nullptr, 16);
+      c.nodes = std::stoull(m[5]);
+      c.pages = std::stoull(m[6]);
+      c.references = std::stoull(m[7]);
+      c.markers = std::stoull(m[8]);
+      c.intervals = std::stoull(m[9]);
+      c.interval_sentinels = std::stoull(m[10]);
       current = &c;
-    } else if (line.rfind("splice list ", 0) == 0) {
-      current = nullptr;
     } else if (current != nullptr && std::regex_match(line, kSlotLine)) {
       current->slot_lines++;
     }
@@ -80,30 +82,29 @@ TEST(VmplDemo, ExitsZeroAndPrintsEveryKindOfSlot) {
   const RunResult run = RunVmpl(DemoArgs(seed));
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
 
-  // One pattern per kind of line the demo promises (spec section 11 wording).
+  // One pattern per kind of line the demo promises (docs/snapshot-format.md: the kernel's dump
+  // wording).
   const std::vector<std::pair<std::string, std::string>> expected = {
-      {"list header", R"(\nlist clone: skew 0x5000, \d+ nodes, )"},
-      {"node line", R"(\n  node key 0x[0-9a-f]+ covers offsets \[0x[0-9a-f]+, 0x[0-9a-f]+\)\n)"},
-      {"page", R"(offset 0x[0-9a-f]+ page 0x[0-9a-f]+ paddr 0x[0-9a-f]+\([L.][R.]\)\n)"},
+      {"list line", R"(\nlist 'clone' at 0x[0-9a-f]+ \(page list\): skew 0x5000, \d+ nodes, )"},
+      {"node line", R"(\n  node 0x[0-9a-f]+ key 0x[0-9a-f]+ offsets \[0x[0-9a-f]+, 0x[0-9a-f]+\)\n)"},
+      {"page", R"(\] offset 0x[0-9a-f]+ page 0x[0-9a-f]+ paddr 0x[0-9a-f]+\([L.][R.]\)\n)"},
       {"page with left split", R"( paddr 0x[0-9a-f]+\(L[R.]\)\n)"},
       {"page with right split", R"( paddr 0x[0-9a-f]+\([L.]R\)\n)"},
       {"reference", R"(offset 0x[0-9a-f]+ reference 0x[0-9a-f]+\([L.][R.]\)\n)"},
       {"marker", R"(offset 0x[0-9a-f]+ zero page marker\n)"},
       {"interval start awaiting clean",
-       R"(offset 0x[0-9a-f]+ interval start zero dirty awaiting clean 0x[0-9a-f]+ covers \[)"},
-      {"interval start", R"(offset 0x[0-9a-f]+ interval start zero dirty covers \[)"},
-      {"interval end", R"(offset 0x[0-9a-f]+ interval end zero dirty covers \[)"},
-      {"interval slot", R"(offset 0x[0-9a-f]+ interval slot zero dirty (awaiting clean 0x1000 )?)"
-                        R"(covers \[0x[0-9a-f]+, 0x[0-9a-f]+\)\n)"},
+       R"(offset 0x[0-9a-f]+ page interval start dirty awaiting-clean 0x[0-9a-f]+\n)"},
+      {"interval start", R"(offset 0x[0-9a-f]+ page interval start dirty\n)"},
+      {"interval end", R"(offset 0x[0-9a-f]+ page interval end dirty\n)"},
+      {"interval slot", R"(offset 0x[0-9a-f]+ page interval slot dirty( awaiting-clean 0x1000)?\n)"},
       {"split step", R"(LookupOrAllocate\(0x[0-9a-f]+, SplitInterval\) -> interval slot)"},
       {"merge step", R"(MergeFrom\(mid, 0x4000, 0x104000\): .* mid is empty\n)"},
-      {"splice header", R"(\nsplice list supply: offset 0x[0-9a-f]+, length 0x[0-9a-f]+, )"
-                        R"(skew 0x0, position 0x0, finalized, )"},
-      {"splice middle node", R"(\n    node key 0x[12]0000\n    \[[ 0-9]{2}\] offset )"},
-      {"splice head", R"(\n  head \[0x[0-9a-f]+, 0x10000\): )"},
-      {"splice middle", R"(\n  middle \[0x10000, 0x30000\): [12] nodes? stored, 32 positions, )"},
-      {"splice tail", R"(\n  tail \[0x30000, 0x3[0-9a-f]+\): )"},
-      {"splice drained", R"(\n  drained by Pop: \d+ positions, each as dumped; processed\n)"},
+      {"splice line", R"(\nlist 'supply' at 0x[0-9a-f]+ \(splice list\): offset 0x[0-9a-f]+, )"
+                      R"(length 0x[0-9a-f]+, position 0x0, finalized, skew 0x0, )"},
+      {"splice head", R"(\n  head node 0x[0-9a-f]+ key 0x0 offsets \[0x0, 0x10000\)\n)"},
+      {"splice middle node", R"(\n  node 0x[0-9a-f]+ key 0x[12]0000 offsets )"},
+      {"splice tail", R"(\n  tail node 0x[0-9a-f]+ key 0x30000 offsets \[0x30000, 0x40000\)\n)"},
+      {"splice drained", R"(\n  drained by Pop: \d+ positions, each as captured; processed\n)"},
       {"valid", R"(\n  valid\n)"},
       {"summary", R"(\nsummary: 5 structures validated, 0 invalid; 0 failed steps; .* 0 pages )"
                   R"(and 0 references outstanding: ok\n)"},
@@ -136,27 +137,32 @@ TEST(VmplDemo, JsonParsesAndAgreesWithText) {
 
   const std::map<std::string, Counts> headers = ParseListHeaders(text.out);
   ASSERT_EQ(headers.size(), json["lists"].size()) << text.out;
+  size_t splices = 0;
   for (size_t i = 0; i < json["lists"].size(); i++) {
     const nlohmann::json& list = json["lists"][i];
     const std::string name = list["name"];
     SCOPED_TRACE("list " + name);
     auto it = headers.find(name);
-    ASSERT_NE(it, headers.end()) << "list " << i << " (" << name << ") has no text header";
+    ASSERT_NE(it, headers.end()) << "list " << i << " (" << name << ") has no text line";
     const Counts& c = it->second;
-    EXPECT_EQ(list["skew"].get<uint64_t>(), c.skew);
-    EXPECT_EQ(list["nodes"].get<uint64_t>(), c.nodes);
-    EXPECT_EQ(list["pages"].get<uint64_t>(), c.pages);
-    EXPECT_EQ(list["references"].get<uint64_t>(), c.references);
-    EXPECT_EQ(list["markers"].get<uint64_t>(), c.markers);
-    EXPECT_EQ(list["intervals"].get<uint64_t>(), c.intervals);
-    EXPECT_EQ(list["heap_bytes"].get<uint64_t>(), c.heap_bytes);
+    const nlohmann::json& counts = list["counts"];
+    EXPECT_EQ(std::stoull(list["skew"].get<std::string>(), nullptr, 16), c.skew);
+    EXPECT_EQ(counts["nodes"].get<uint64_t>(), c.nodes);
+    EXPECT_EQ(counts["pages"].get<uint64_t>(), c.pages);
+    EXPECT_EQ(counts["references"].get<uint64_t>(), c.references);
+    EXPECT_EQ(counts["markers"].get<uint64_t>(), c.markers);
+    EXPECT_EQ(counts["intervals"].get<uint64_t>(), c.intervals);
+    EXPECT_EQ(counts["interval_sentinels"].get<uint64_t>(), c.interval_sentinels);
     EXPECT_TRUE(list["valid"].get<bool>());
     // The JSON's own slots add up to its counts, and match the text's slot lines.
     std::map<std::string, uint64_t> kinds;
     uint64_t slots = 0;
-    for (const nlohmann::json& node : list["node_list"]) {
+    uint64_t tree_nodes = 0;
+    for (const nlohmann::json& node : list["nodes"]) {
+      tree_nodes += node.contains("part") && node["part"] != "middle" ? 0 : 1;
       for (const nlohmann::json& slot : node["slots"]) {
-        kinds[slot["kind"].get<std::string>()]++;
+        const std::string kind = slot["kind"];
+        kinds[kind == "interval" ? "interval " + slot["sentinel"].get<std::string>() : kind]++;
         slots++;
       }
     }
@@ -165,39 +171,19 @@ TEST(VmplDemo, JsonParsesAndAgreesWithText) {
     EXPECT_EQ(kinds["reference"], c.references);
     EXPECT_EQ(kinds["marker"], c.markers);
     EXPECT_EQ(kinds["interval start"] + kinds["interval slot"], c.intervals);
-    EXPECT_EQ(list["node_list"].size(), c.nodes);
-    EXPECT_EQ(c.heap_bytes, c.nodes * 176) << "sizeof(VmPageListNode) is 176 in the kernel";
+    EXPECT_EQ(kinds["interval start"] + kinds["interval slot"] + kinds["interval end"],
+              c.interval_sentinels);
+    EXPECT_EQ(tree_nodes, c.nodes);
+    if (list["kind"] == "splice-list") {
+      splices++;
+      // Pop returned exactly what the capture held, position by position.
+      const uint64_t length = std::stoull(list["splice"]["length"].get<std::string>(), nullptr, 16);
+      EXPECT_EQ(list["drain"]["popped"].get<uint64_t>() * 4096, length);
+      EXPECT_TRUE(list["drain"]["processed"].get<bool>());
+      EXPECT_TRUE(list["drain"]["mismatches"].empty()) << list["drain"]["mismatches"];
+    }
   }
-
-  ASSERT_EQ(json["splice_lists"].size(), 1u);
-  const nlohmann::json& splice = json["splice_lists"][0];
-  static const std::regex kSpliceHeader(
-      R"(\nsplice list supply: offset (0x[0-9a-f]+), length (0x[0-9a-f]+), skew 0x0, position 0x0, )"
-      R"(finalized, (\d+) pages?, (\d+) references?, (\d+) markers?, (\d+) intervals?, )"
-      R"((\d+) gaps?\n)");
-  std::smatch m;
-  ASSERT_TRUE(std::regex_search(text.out, m, kSpliceHeader)) << text.out;
-  EXPECT_EQ(splice["offset"].get<uint64_t>(), std::stoull(m[1], nullptr, 16));
-  EXPECT_EQ(splice["length"].get<uint64_t>(), std::stoull(m[2], nullptr, 16));
-  EXPECT_EQ(splice["pages"].get<uint64_t>(), std::stoull(m[3]));
-  EXPECT_EQ(splice["references"].get<uint64_t>(), std::stoull(m[4]));
-  EXPECT_EQ(splice["markers"].get<uint64_t>(), std::stoull(m[5]));
-  EXPECT_EQ(splice["intervals"].get<uint64_t>(), std::stoull(m[6]));
-  EXPECT_EQ(splice["gaps"].get<uint64_t>(), std::stoull(m[7]));
-  // Head, middle and tail partition the range.
-  uint64_t expected_start = splice["offset"].get<uint64_t>();
-  uint64_t positions = 0;
-  for (const nlohmann::json& part : splice["parts"]) {
-    EXPECT_EQ(part["start"].get<uint64_t>(), expected_start) << part["name"];
-    expected_start = part["end"].get<uint64_t>();
-    positions += part["positions"].get<uint64_t>();
-  }
-  EXPECT_EQ(expected_start, splice["offset"].get<uint64_t>() + splice["length"].get<uint64_t>());
-  EXPECT_EQ(positions * 4096, splice["length"].get<uint64_t>());
-  // Pop returned exactly what the dump showed, position by position.
-  EXPECT_EQ(splice["drain"]["popped"].get<uint64_t>(), positions);
-  EXPECT_TRUE(splice["drain"]["processed"].get<bool>());
-  EXPECT_TRUE(splice["drain"]["mismatches"].empty()) << splice["drain"]["mismatches"];
+  EXPECT_EQ(splices, 1u);
 }
 
 TEST(VmplDemo, SameSeedGivesSameOutput) {
@@ -241,16 +227,22 @@ TEST(VmplDemo, ShowsASmallSimulatedKernel) {
   EXPECT_TRUE(kernel["ok"].get<bool>()) << kernel["failure"];
   EXPECT_GT(kernel["steps"].get<uint64_t>(), 0u);
   const nlohmann::json& census = kernel["census"];
-  EXPECT_EQ(kernel["lists"].size(), census["lists"].get<size_t>());
   EXPECT_GE(census["lists"].get<size_t>(), 2u);
   // Every list the census counts is shown, with its skew and nodes; the text names each one.
+  size_t page_lists = 0;
+  size_t splice_lists = 0;
   size_t skewed = 0;
   for (const nlohmann::json& list : kernel["lists"]) {
     const std::string name = list["name"].get<std::string>();
     EXPECT_NE(text.out.find("\n" + name + "  ("), std::string::npos) << name;
-    EXPECT_TRUE(list["violations"].empty()) << name << ": " << list["violations"];
-    skewed += list["skew"].get<uint64_t>() != 0 ? 1 : 0;
+    EXPECT_TRUE(list["problems"].empty()) << name << ": " << list["problems"];
+    const bool splice = list["kind"] == "splice-list";
+    page_lists += splice ? 0 : 1;
+    splice_lists += splice ? 1 : 0;
+    skewed += !splice && list["skew"] != "0x0" ? 1 : 0;
   }
+  EXPECT_EQ(page_lists, census["lists"].get<size_t>());
+  EXPECT_EQ(splice_lists, census["splice_lists"].get<size_t>());
   EXPECT_EQ(skewed, census["skewed_lists"].get<size_t>());
   EXPECT_GT(kernel["mutations"]["commit"].get<uint64_t>(), 0u);
 }

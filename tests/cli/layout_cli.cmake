@@ -1,7 +1,7 @@
 # `vmpl layout` (libclang extraction, --builtin, --compare) and `vmpl inspect|check --layout` on a
 # live program built with another layout (tests/inspect/layouts/).
 add_executable(layout_cli_test ${CMAKE_CURRENT_LIST_DIR}/layout_cli_test.cc)
-target_link_libraries(layout_cli_test PRIVATE vmpl_cli_test_support GTest::gtest_main
+target_link_libraries(layout_cli_test PRIVATE vmpl_cli_test_support GTest::gtest_main fmt::fmt
                       nlohmann_json::nlohmann_json)
 target_include_directories(layout_cli_test PRIVATE ${PROJECT_SOURCE_DIR}/tests/inspect)
 target_compile_definitions(layout_cli_test PRIVATE

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <fstream>
+
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -54,12 +56,12 @@ TEST(LayoutCliTest, AnotherLayoutReadsATargetBuiltWithIt) {
   const nlohmann::json j = nlohmann::json::parse(result.out);
   ASSERT_EQ(j["lists"].size(), 1u);
   const nlohmann::json& list = j["lists"][0];
-  EXPECT_EQ(list["skew"], report["list"]["skew"]);
+  EXPECT_EQ(list["skew"], fmt::format("{:#x}", report["list"]["skew"].get<uint64_t>()));
   EXPECT_EQ(list["problems"].size(), 0u) << list["problems"].dump();
   ASSERT_EQ(list["nodes"].size(), report["list"]["nodes"].size());
   for (size_t i = 0; i < list["nodes"].size(); i++) {
     const nlohmann::json& expected = report["list"]["nodes"][i];
-    EXPECT_EQ(list["nodes"][i]["key"], expected["key"]);
+    EXPECT_EQ(list["nodes"][i]["key"], fmt::format("{:#x}", expected["key"].get<uint64_t>()));
     size_t non_empty = 0;
     for (const auto& raw : expected["slots"]) {
       non_empty += raw.get<uint64_t>() != 0;

@@ -208,7 +208,7 @@ void Put(VmPageList& list, uint64_t offset, uint64_t i) {
 void ExpectListEquals(const nlohmann::json& list, const SnapshotList& expected,
                       const MemoryImage::PlacedList& placed) {
   EXPECT_EQ(list["address"], fmt::format("{:#x}", placed.address));
-  EXPECT_EQ(list["skew"].get<uint64_t>(), expected.skew);
+  EXPECT_EQ(list["skew"], fmt::format("{:#x}", expected.skew));
   EXPECT_EQ(list["tree_count"].get<uint64_t>(), expected.nodes.size());
   EXPECT_EQ(list["complete"], true);
   EXPECT_TRUE(list["problems"].empty()) << list["problems"].dump();
@@ -216,10 +216,10 @@ void ExpectListEquals(const nlohmann::json& list, const SnapshotList& expected,
   ASSERT_EQ(nodes.size(), expected.nodes.size());
   for (size_t n = 0; n < nodes.size(); n++) {
     EXPECT_EQ(nodes[n]["address"], fmt::format("{:#x}", placed.nodes[n])) << n;
-    EXPECT_EQ(nodes[n]["key"].get<uint64_t>(), expected.nodes[n].key) << n;
+    EXPECT_EQ(nodes[n]["key"], fmt::format("{:#x}", expected.nodes[n].key)) << n;
     std::array<uint64_t, 16> slots{};
     for (const auto& slot : nodes[n]["slots"]) {
-      slots[slot["index"].get<size_t>()] = std::stoull(slot["raw"].get<std::string>(), nullptr, 16);
+      slots[slot["slot"].get<size_t>()] = std::stoull(slot["raw"].get<std::string>(), nullptr, 16);
     }
     EXPECT_EQ(slots, expected.nodes[n].slots) << "node " << n;
   }

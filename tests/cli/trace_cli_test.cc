@@ -120,13 +120,23 @@ TEST(TraceCliTest, ReplayAtAnEventShowsOneListSlotBySlot) {
   const nlohmann::json result = ParseJson(replay.out);
   EXPECT_EQ(result["events_replayed"], 2001);
   EXPECT_EQ(result["recorded_digest"], nullptr) << "only a replay to the end is compared";
+  // Only the list asked for carries its nodes (in the one JSON schema); the others their counts.
   bool shown = false;
   for (const nlohmann::json& list : result["lists"]) {
+    EXPECT_TRUE(list.contains("counts")) << list.dump();
     if (list["registry_id"] == 1) {
-      shown = list.contains("node_slots");
+      shown = list.contains("nodes");
+    } else {
+      EXPECT_FALSE(list.contains("nodes")) << list.dump();
     }
   }
   EXPECT_TRUE(shown) << replay.out;
+  // A list that does not exist there is a usage error, not an empty answer.
+  const RunResult missing = RunVmpl("trace replay '" + file + "' --list nosuch");
+  EXPECT_EQ(missing.exit_code, 2) << missing.out;
+  EXPECT_NE(missing.err.find("no registered list is named or numbered 'nosuch'"),
+            std::string::npos)
+      << missing.err;
   unlink(file.c_str());
 }
 

@@ -13,6 +13,7 @@
 #include <vm/vm_page_list.h>
 #include <vmpl/inspect/trace_file.h>
 #include <vmpl/inspect/trace_recorder.h>
+#include <vmpl/capture.h>
 #include <vmpl/inspect/trace_replay.h>
 #include <vmpl/inspect/trace_resolver.h>
 #include <vmpl/page_list_access.h>
@@ -30,9 +31,9 @@
 
 namespace {
 
-using vmpl::inspect::CaptureRegisteredLists;
-using vmpl::inspect::DescribeFirstDifference;
-using vmpl::inspect::ListState;
+using vmpl::CaptureRegisteredLists;
+using vmpl::DescribeFirstDifference;
+using ListState = vmpl::SnapshotList;
 using vmpl::inspect::TraceRecorder;
 using vmpl::inspect::TraceReplay;
 using vmpl::sim::SimConfig;
@@ -128,7 +129,7 @@ void RunAndCompare(uint64_t seed, uint64_t steps, const std::string& mix_note) {
   EXPECT_EQ(replayed.divergences, 0u) << replayed.first_divergence;
   EXPECT_EQ(replayed.inconsistencies, 0u) << replayed.first_inconsistency;
   EXPECT_EQ(DescribeFirstDifference(expected, replayed.lists), "");
-  EXPECT_EQ(vmpl::inspect::StateDigest(expected), vmpl::inspect::StateDigest(replayed.lists));
+  EXPECT_EQ(vmpl::ContentDigest(expected), vmpl::ContentDigest(replayed.lists));
 }
 
 TEST(TraceReplayTest, SimulatorRunReplaysToTheSimulatorsFinalState) {

@@ -3,7 +3,8 @@
 # of it, in the terms of the kernel's self-report (kernel/self_report.h): node count, slot kinds
 # and the FNV-1a checksum over each node's offset and 16 raw slots.
 #
-#   gdb-summary id=5 nodes=49 pages=258 references=0 markers=0 intervals=44 checksum=...
+#   gdb-summary id=5 nodes=49 pages=258 references=0 markers=0 intervals=22
+#   interval_sentinels=44 checksum=...
 
 import struct
 
@@ -36,6 +37,6 @@ for entry in registry.read_registry().entries:
                 counts.add(raw)
     sentinels = counts.interval_starts + counts.interval_ends + counts.interval_slots
     print("gdb-summary id=%d nodes=%d pages=%d references=%d markers=%d intervals=%d "
-          "checksum=%016x problems=%d" % (entry.ident, node_count, counts.pages, counts.references,
-                                          counts.markers, sentinels, checksum(nodes),
-                                          len(view.problems)))
+          "interval_sentinels=%d checksum=%016x problems=%d" % (
+              entry.ident, node_count, counts.pages, counts.references, counts.markers,
+              counts.intervals, sentinels, checksum(nodes), len(view.problems)))

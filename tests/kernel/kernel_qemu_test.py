@@ -39,8 +39,12 @@ FNV_PRIME = 0x100000001b3
 SLOTS_PER_NODE = 16  # VmPageListNode::kPageFanOut
 REPORT_LINE = re.compile(
     r"vmpl-kernel: list id=(\d+) kind=(\S+) address=(0x[0-9a-f]+) nodes=(\d+) pages=(\d+) "
-    r"references=(\d+) markers=(\d+) intervals=(\d+) checksum=([0-9a-f]{16}) name=(.*)$")
-FIELDS = ("nodes", "pages", "references", "markers", "intervals", "checksum")
+    r"references=(\d+) markers=(\d+) intervals=(\d+) interval_sentinels=(\d+) "
+    r"checksum=([0-9a-f]{16}) name=(.*)$")
+# The one counting vocabulary (docs/snapshot-format.md, "Words"): every tool must give the
+# kernel's own figures.
+FIELDS = ("nodes", "pages", "references", "markers", "intervals", "interval_sentinels",
+          "checksum")
 
 
 class Failure(Exception):
@@ -116,35 +120,41 @@ def self_report(text: str, pause: int) -> dict:
                 "kind": m.group(2), "address": int(m.group(3), 16), "nodes": int(m.group(4)),
                 "pages": int(m.group(5)), "references": int(m.group(6)),
                 "markers": int(m.group(7)), "intervals": int(m.group(8)),
-                "checksum": m.group(9), "name": m.group(10)}
+                "interval_sentinels": int(m.group(9)), "checksum": m.group(10),
+                "name": m.group(11)}
     if not lists:
         raise Failure("report %d lists no page list:\n%s" % (pause, body))
     return lists
 
 
 def summarize_json(snapshot: dict) -> dict:
-    """The self-report's figures, recomputed from `vmpl inspect --json`."""
+    """The self-report's figures, from `vmpl inspect --json` (docs/snapshot-format.md): the
+    counts as the snapshot states them, and the checksum recomputed from the slots."""
     lists = {}
     for entry in snapshot["lists"]:
-        if entry["kind"] == "splice":
-            nodes = [entry["splice"]["head"]] + entry["nodes"] + [entry["splice"]["tail"]]
-            node_count = len(entry["nodes"])
-        else:
-            nodes = entry["nodes"]
-            node_count = len(nodes)
-        value = FNV_OFFSET_BASIS
-        counts = {"pages": 0, "references": 0, "markers": 0, "intervals": 0}
-        for node in nodes:
+        nodes = []  # (key as the kernel hashes it, 16 raw slots), in the kernel's order
+        inline = {"head": [0] * SLOTS_PER_NODE, "tail": [0] * SLOTS_PER_NODE}
+        for node in entry["nodes"]:
             raw = [0] * SLOTS_PER_NODE
             for slot in node["slots"]:
-                raw[slot["index"]] = int(slot["raw"], 16)
-            for byte in struct.pack("<Q", node["key"]) + struct.pack("<%dQ" % SLOTS_PER_NODE, *raw):
+                raw[slot["slot"]] = int(slot["raw"], 16)
+            if node.get("part") in inline:
+                inline[node["part"]] = raw  # the inline head and tail keep offset 0
+            else:
+                nodes.append((int(node["key"], 16), raw))
+        node_count = len(nodes)
+        if entry["kind"] == "splice-list":
+            nodes = [(0, inline["head"])] + nodes + [(0, inline["tail"])]
+        value = FNV_OFFSET_BASIS
+        for key, raw in nodes:
+            for byte in struct.pack("<Q", key) + struct.pack("<%dQ" % SLOTS_PER_NODE, *raw):
                 value = ((value ^ byte) * FNV_PRIME) & 0xFFFFFFFFFFFFFFFF
-            for r in raw:
-                if r != 0:
-                    counts[("pages", "markers", "references", "intervals")[r & 3]] += 1
+        counts = entry["counts"]
         lists[entry["registry_id"]] = dict(
-            counts, kind=entry["kind"], address=int(entry["address"], 16), nodes=node_count,
+            kind=entry["kind"],
+            address=int(entry["address"], 16), nodes=node_count, pages=counts["pages"],
+            references=counts["references"], markers=counts["markers"],
+            intervals=counts["intervals"], interval_sentinels=counts["interval_sentinels"],
             checksum="%016x" % value, name=entry["name"], problems=len(entry["problems"]))
     return lists
 
@@ -181,10 +191,8 @@ def record_and_replay(options, source: list, trace: str):
     if replay.returncode != 0 or result["divergences"] or result["problems"]:
         raise Failure("vmpl trace replay --check of the kernel's ring exited %d: %s" % (
             replay.returncode, {k: result[k] for k in ("divergences", "problems", "problem")}))
-    lists = {entry["registry_id"]: {
-        "name": entry["name"], "nodes": entry["nodes"], "pages": entry["pages"],
-        "references": entry["references"], "markers": entry["markers"],
-        "intervals": entry["interval_sentinels"]} for entry in result["lists"]}
+    lists = {entry["registry_id"]: dict(name=entry["name"], **entry["counts"])
+             for entry in result["lists"]}
     print("ok: %s" % recorded.stdout.splitlines()[0])
     print("ok: its replay checked %d checkpoints, no violation" % result["checkpoints"])
     return lists, result["digest"]
@@ -298,7 +306,7 @@ def main() -> int:
         kinds = check_pause(options, kernel, 1, with_everything=True)
         gdb_session(options, kernel.port, ["set var vmpl_kernel_resume = 1"])
         kinds |= check_pause(options, kernel, 2, with_everything=False)
-        if kinds != {"page-list", "splice"}:
+        if kinds != {"page-list", "splice-list"}:
             raise Failure("the pause points held only %s lists: the seed no longer makes both "
                           "kinds" % sorted(kinds))
     except (Failure, subprocess.TimeoutExpired) as failure:

@@ -29,12 +29,13 @@
 #include <string>
 #include <vector>
 
+#include <vmpl/capture.h>
+
 #include "../inspect/trace_test_traces.h"
 
 namespace {
 
 using vmpl::PageListAccess;
-using vmpl::inspect::ListState;
 using vmpl::inspect::Snapshot;
 using vmpl::inspect::SnapshotList;
 using vmpl::inspect::SnapshotListKind;
@@ -49,7 +50,7 @@ namespace trace = vmpl::trace;
 struct Recorded {
   std::unique_ptr<vmpl::testing::Recording> recording;
   std::unique_ptr<vmpl::sim::Simulator> sim;
-  std::vector<ListState> final_state;  // every registered list when tracing stopped
+  std::vector<SnapshotList> final_state;  // every registered list when tracing stopped
   uint64_t events = 0;
 };
 Recorded* recorded = nullptr;
@@ -69,7 +70,7 @@ class TraceSourceTest : public ::testing::Test {
       ASSERT_TRUE(recorded->sim->Step());
       recorded->recording->Drain();
     }
-    recorded->final_state = vmpl::inspect::CaptureRegisteredLists();
+    recorded->final_state = vmpl::CaptureRegisteredLists();
     std::unique_ptr<trace::TraceReader> reader = recorded->recording->Finish();
     ASSERT_TRUE(reader);
     recorded->events = reader->event_count();
@@ -96,31 +97,13 @@ class TraceSourceTest : public ::testing::Test {
   }
 };
 
-// The registered lists of |snapshot| as the replay tests compare them.
-std::vector<ListState> Registered(const Snapshot& snapshot) {
-  std::vector<ListState> out;
+// The registered lists of |snapshot|, as the replay tests compare them.
+std::vector<SnapshotList> Registered(const Snapshot& snapshot) {
+  std::vector<SnapshotList> out;
   for (const SnapshotList& list : snapshot.lists) {
-    if (list.registry_id == 0) {
-      continue;
+    if (list.registry_id != 0) {
+      out.push_back(list);
     }
-    ListState state;
-    state.registry_id = list.registry_id;
-    state.name = list.name;
-    state.kind = list.kind == SnapshotListKind::kSpliceList ? trace::ListKind::kSpliceList
-                                                            : trace::ListKind::kPageList;
-    state.skew = list.skew;
-    for (const SnapshotNode& node : list.nodes) {
-      state.nodes.emplace_back(node.key, node.slots);
-    }
-    if (list.kind == SnapshotListKind::kSpliceList) {
-      state.splice_offset = list.splice_offset;
-      state.splice_length = list.splice_length;
-      state.splice_position = list.splice_position;
-      state.splice_finalized = list.splice_finalized;
-      state.head = list.head.slots;
-      state.tail = list.tail.slots;
-    }
-    out.push_back(std::move(state));
   }
   return out;
 }
@@ -181,7 +164,7 @@ TEST_F(TraceSourceTest, EndOfTheTraceIsTheSimulatorsState) {
                                  " of " + std::to_string(recorded->events));
   EXPECT_TRUE(snapshot.problems.empty()) << snapshot.problems.front().message;
   ASSERT_FALSE(recorded->final_state.empty());
-  EXPECT_EQ(vmpl::inspect::DescribeFirstDifference(recorded->final_state, Registered(snapshot)),
+  EXPECT_EQ(vmpl::DescribeFirstDifference(recorded->final_state, Registered(snapshot)),
             "");
 
   // The recorded addresses are this process's: every registered list and node is where the

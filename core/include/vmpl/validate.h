@@ -13,6 +13,11 @@
 //           length sits only on a Start or Slot of a Dirty interval
 //   maximal no two intervals touch that could be one (same dirty state, adjacent offsets)
 //
+// How. A list is captured (vmpl::Capture) and its nodes, slots, intervals and splice state are
+// judged by vmpl::CheckList (<vmpl/model/check.h>), the same code `vmpl check` runs on lists read
+// from another process or a core; what only a live list has is checked here: the WAVL tree's
+// links and ranks (CheckWavlTree), the node table, a splice list's raw page list.
+//
 // Bounded work. The walk visits at most max_nodes nodes, so a corrupted tree (a cycle) yields
 // violations, not a hang.
 //
@@ -24,42 +29,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <string>
 #include <vector>
+
+#include <vmpl/model/check.h>
 
 class VmPageList;
 class VmPageSpliceList;
 
 namespace vmpl {
 
-struct Violation {
-  enum class Kind {
-    kTree,      // WAVL tree links, ranks, count, sentinels
-    kNode,      // canary, key alignment or range, empty node
-    kSkew,      // list_skew_ out of range
-    kSlot,      // an individual slot value is malformed
-    kInterval,  // sentinel pairing, content inside an interval, dirty-state mismatch, ACL placement
-    kMaximal,   // two intervals that should have been merged
-    kSplice,    // splice-list position, length or content
-  };
-  Kind kind;
-  // Address of the node (or list) the problem is in.
-  uintptr_t address = 0;
-  // The unskewed VMO offset concerned, when there is one.
-  uint64_t offset = 0;
-  bool has_offset = false;
-  std::string message;
-
-  // "interval: node 0x... offset 0x...: message"
-  std::string ToString() const;
-};
-
 struct ValidateOptions {
   // Upper bound on the number of nodes walked.
   size_t max_nodes = size_t{1} << 32;
 };
-
-const char* ViolationKindName(Violation::Kind kind);
 
 // Returns every violation found in |list|; empty means valid.
 std::vector<Violation> Validate(const VmPageList& list, const ValidateOptions& options = {});

@@ -29,6 +29,8 @@ namespace vmpl::inspect {
 // from a layout file (layout_file.h, docs/layout-format.md). Pointers and the tree's count are
 // pointer_size / tree_count_size bytes wide; keys, skews and slots are 8 bytes everywhere.
 struct DecodeLayout {
+  // A field a layout may leave out (files of an older revision of the format).
+  static constexpr uint64_t kNoField = ~uint64_t{0};
   uint64_t pointer_size = 8;
   // VmPageListNode
   uint64_t node_size = 0;
@@ -65,6 +67,8 @@ struct DecodeLayout {
   // vm_page_t: bit positions from the start of the structure (the split bits and the dirty state
   // are bit-fields of its `object` member).
   uint64_t page_struct_size = 0;
+  // Byte offset of paddr_priv (the physical address); kNoField when the layout does not say.
+  uint64_t page_paddr_offset = kNoField;
   uint64_t page_left_split_bit = 0;
   uint64_t page_right_split_bit = 0;
   uint64_t page_dirty_state_bit = 0;
@@ -86,6 +90,12 @@ struct DecodeOptions {
 // Reads the VmPageList at |address|.
 SnapshotList DecodePageList(MemorySource& memory, uint64_t address, const DecodeLayout& layout,
                             const DecodeOptions& options = {});
+// Reads the vm_page_t (paddr, split bits, dirty state) of |list|'s page slots, at most
+// |max_pages| of them, into list.pages: one read per page, so only for views that show pages. A
+// page that cannot be read is left out; the views then show the slot without its paddr. Nothing
+// is read if the layout does not say where paddr is.
+void DecodePages(MemorySource& memory, const DecodeLayout& layout, SnapshotList& list,
+                 size_t max_pages = size_t{1} << 22);
 // Reads the VmPageSpliceList at |address|.
 SnapshotList DecodeSpliceList(MemorySource& memory, uint64_t address, const DecodeLayout& layout,
                               const DecodeOptions& options = {});

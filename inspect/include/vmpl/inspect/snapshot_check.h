@@ -1,21 +1,17 @@
-// The core's invariant checker (vmpl::Validate) applied to a Snapshot: the decoded lists are
-// rebuilt in real VmPageList / VmPageSpliceList objects (raw values copied, never interpreted)
-// and validated, and each violation is reported at the address of the node it is about in the
-// target. Interval pairing, maximality, empty nodes, slot encodings and splice content are thus
-// checked by the very code that checks our own lists, on memory that is not ours.
+// The checker of a snapshot moved one layer down, to <vmpl/model/check.h> (namespace vmpl): the
+// same code vmpl::Validate runs on our own lists. These names keep inspect's callers compiling
+// while they move over.
 
 #ifndef VMPL_INSPECT_SNAPSHOT_CHECK_H_
 #define VMPL_INSPECT_SNAPSHOT_CHECK_H_
 
 #include <vmpl/inspect/snapshot.h>
+#include <vmpl/model/check.h>
 
 namespace vmpl::inspect {
 
-// Appends the violations of |list| to list.problems (addresses translated to the target's).
-// Lists whose walk was incomplete are checked as far as they were read.
-void CheckSnapshotList(SnapshotList& list);
-// CheckSnapshotList for every list of |snapshot|.
-void CheckSnapshot(Snapshot& snapshot);
+using vmpl::CheckSnapshot;
+using vmpl::CheckSnapshotList;
 
 }  // namespace vmpl::inspect
 

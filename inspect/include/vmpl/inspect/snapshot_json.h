@@ -1,20 +1,16 @@
-// A Snapshot as JSON: what `vmpl inspect --json` prints and what `vmpl tui` saves with `s`.
-// Addresses and raw slot values are hex strings (JSON numbers lose 64-bit precision in many
-// readers); every non-empty slot carries its DescribeRawSlot text beside its raw value.
+// The JSON view moved one layer down, to <vmpl/model/json_view.h> (namespace vmpl): the one
+// schema of docs/snapshot-format.md. This name keeps inspect's callers compiling while they move
+// over.
 
 #ifndef VMPL_INSPECT_SNAPSHOT_JSON_H_
 #define VMPL_INSPECT_SNAPSHOT_JSON_H_
 
-#include <nlohmann/json.hpp>
-
 #include <vmpl/inspect/snapshot.h>
+#include <vmpl/model/json_view.h>
 
 namespace vmpl::inspect {
 
-nlohmann::ordered_json SnapshotNodeToJson(const SnapshotNode& node);
-nlohmann::ordered_json SnapshotListToJson(const SnapshotList& list);
-// {"source", "lists": [...], "problems": [...], "problem_count"}.
-nlohmann::ordered_json SnapshotToJson(const Snapshot& snapshot);
+using vmpl::SnapshotToJson;
 
 }  // namespace vmpl::inspect
 

@@ -78,6 +78,7 @@ struct SnapshotRequest {
   std::string list;   // "" every list; else one list: a registry name, or a page list's address
   bool scan = false;  // find the lists by their canaries even if there is a registry
   std::vector<MemoryRegion> scan_ranges;  // where to scan (default: the target's regions)
+  bool read_pages = false;  // also read the vm_page_t of every page slot (DecodePages)
 };
 
 struct TargetSnapshot {

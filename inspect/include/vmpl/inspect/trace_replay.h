@@ -4,7 +4,7 @@
 // Why real objects. A replayed list is then the same kind of thing the recording process had: the
 // core's checker (vmpl::Validate) runs on it unchanged (`vmpl trace replay --check`), and its
 // nodes, skew and slot encodings can be compared byte for byte with the live lists a process
-// holds (ListState, CaptureRegisteredLists). The recorded values are another process's page
+// holds (vmpl::CaptureRegisteredLists). The recorded values are another process's page
 // pointers: the replay stores them as raw encodings and never interprets them, and it empties
 // every object before destroying it, so no page is ever freed or touched.
 //
@@ -40,6 +40,7 @@
 #include <vector>
 
 #include <vmpl/inspect/trace_resolver.h>
+#include <vmpl/model/snapshot.h>
 #include <vmpl/trace_event.h>
 
 class VmPageList;
@@ -48,33 +49,10 @@ class VmPageSpliceList;
 
 namespace vmpl::inspect {
 
-// The comparable state of one list: what "byte-identical" means for a replay.
-struct ListState {
-  using Slots = std::array<uint64_t, 16>;
-  uint64_t registry_id = 0;
-  std::string name;
-  trace::ListKind kind = trace::ListKind::kPageList;
-  uint64_t skew = 0;
-  std::vector<std::pair<uint64_t, Slots>> nodes;  // tree key -> raw slots, in key order
-  // Splice lists only.
-  uint64_t splice_offset = 0;
-  uint64_t splice_length = 0;
-  uint64_t splice_position = 0;
-  bool splice_finalized = false;
-  Slots head{};
-  Slots tail{};
-
-  bool operator==(const ListState&) const = default;
-};
-
-// The state of every list registered in this process now, by registry id (the in-process
-// counterpart of TraceReplay::RegisteredLists).
-std::vector<ListState> CaptureRegisteredLists();
-
-// A 64-bit FNV-1a digest of |lists| (every field of every ListState, in order): two states with
-// the same digest are, for any practical purpose, byte-identical. `vmpl sim` prints it for its
-// final state and `vmpl trace replay` for the state it rebuilt.
-uint64_t StateDigest(const std::vector<ListState>& lists);
+// The state of a list, for comparing a replay with the recording process: a snapshot
+// (vmpl::Capture of the replayed object), compared by content (ContentDigest,
+// DescribeFirstDifference in <vmpl/model/snapshot.h>; CaptureRegisteredLists in <vmpl/capture.h>
+// captures the recording process's side).
 
 // The FINAL_STATE chunk (type kFinalStateChunk, docs/trace-format.md): a recorder that knows the
 // state its trace ends in (`vmpl sim --trace`) stores its digest, so that any later replay can
@@ -83,11 +61,6 @@ inline constexpr uint32_t kFinalStateChunk = 6;
 bool WriteFinalDigest(trace::TraceWriter& writer, size_t lists, uint64_t digest);
 // The digest a FINAL_STATE chunk of |reader| stores (the last valid one), if any.
 std::optional<uint64_t> RecordedFinalDigest(const trace::TraceReader& reader);
-
-// "" if |a| and |b| are equal; otherwise the first difference, e.g.
-// "list 17 'vmo:3': node 0x40000 slot 5: 0x7f... vs 0x0".
-std::string DescribeFirstDifference(const std::vector<ListState>& a,
-                                    const std::vector<ListState>& b);
 
 // A violation that survived to a checkpoint.
 struct ReplayProblem {
@@ -127,9 +100,9 @@ class TraceReplay {
   // The replayed objects of live lists (null if |key| is not a live list of that kind).
   const VmPageList* PageList(uint64_t key) const;
   const VmPageSpliceList* SpliceList(uint64_t key) const;
-  // Comparable state of every live list; registered ones only, by registry id, when
-  // |registered_only|.
-  std::vector<ListState> Lists(bool registered_only) const;
+  // Every live list as a snapshot (in registry-id order, with its id and name), registered ones
+  // only when |registered_only|. Addresses are the replay's own; no vm_page_t is read.
+  std::vector<SnapshotList> Lists(bool registered_only) const;
 
   uint64_t divergences() const { return divergences_; }
   const std::string& first_divergence() const { return first_divergence_; }

@@ -1,4 +1,4 @@
-// DecodeRawSlot (inspect/src/raw_slot.cc) against the shared slot vectors,
+// vmpl::DecodeRawSlot (model/src/slot.cc), the one C++ slot decoder, against the shared slot vectors,
 // tests/vectors/slots.json: the same file gdb/vmpl/decode.py is checked against (slot_vectors.cmake
 // runs that check too), so the C++ inspector and the gdb printers decode every raw value alike.
 // Also checks that the file itself still covers every kind, split combination, sentinel and dirty
@@ -6,14 +6,14 @@
 
 #include <gtest/gtest.h>
 #include <stdint.h>
-#include <vmpl/inspect/raw_slot.h>
+#include <vmpl/model/slot.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 
-namespace vmpl::inspect {
+namespace vmpl {
 namespace {
 
 using nlohmann::json;
@@ -140,4 +140,4 @@ TEST(SlotVectors, FileCoversEveryCase) {
 }
 
 }  // namespace
-}  // namespace vmpl::inspect
+}  // namespace vmpl

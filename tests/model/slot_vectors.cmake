@@ -1,7 +1,7 @@
-# Decoders of raw slot values against the shared vectors in tests/vectors/slots.json: inspect's
+# Decoders of raw slot values against the shared vectors in tests/vectors/slots.json: the model's
 # DecodeRawSlot (slot_vectors_test), and the gdb package's pure-Python decoder (no gdb needed).
 add_executable(slot_vectors_test ${CMAKE_CURRENT_LIST_DIR}/slot_vectors_test.cc)
-target_link_libraries(slot_vectors_test PRIVATE vmpl::inspect GTest::gtest_main
+target_link_libraries(slot_vectors_test PRIVATE vmpl::model GTest::gtest_main
                       nlohmann_json::nlohmann_json)
 set(slot_vectors_file ${PROJECT_SOURCE_DIR}/tests/vectors/slots.json)
 target_compile_definitions(slot_vectors_test PRIVATE VMPL_SLOT_VECTORS="${slot_vectors_file}")

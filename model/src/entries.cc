@@ -1,0 +1,104 @@
+// A snapshot list's populated slots in offset order (see entries.h).
+
+#include <vmpl/model/entries.h>
+
+namespace vmpl {
+namespace {
+
+uint64_t RoundDownToNode(uint64_t value) { return value - value % kSnapshotNodeSpan; }
+
+bool InSpliceRange(const SnapshotList& list, uint64_t offset) {
+  return offset >= list.splice_offset && offset - list.splice_offset < list.splice_length;
+}
+
+}  // namespace
+
+const char* NodePartName(NodePart part, SnapshotListKind kind) {
+  switch (part) {
+    case NodePart::kTree:
+      return kind == SnapshotListKind::kSpliceList ? "middle" : "tree";
+    case NodePart::kHead:
+      return "head";
+    case NodePart::kTail:
+      return "tail";
+  }
+  return "tree";
+}
+
+uint64_t ListNode::first_offset() const { return key >= skew ? key - skew : 0; }
+
+uint64_t ListNode::end_offset() const { return key + kSnapshotNodeSpan - skew; }
+
+std::vector<ListNode> ListNodes(const SnapshotList& list) {
+  std::vector<ListNode> nodes;
+  nodes.reserve(list.nodes.size() + 2);
+  if (list.kind == SnapshotListKind::kPageList) {
+    for (const SnapshotNode& node : list.nodes) {
+      nodes.push_back(ListNode{&node, NodePart::kTree, node.key, list.skew});
+    }
+    return nodes;
+  }
+  // A splice list (VmPageSpliceList's rule for where an offset lives): the head holds the first
+  // node of a range that starts inside a node; the tail holds the node of the range's end,
+  // unless the head already does.
+  const uint64_t start = list.splice_offset + list.skew;
+  const uint64_t end = start + list.splice_length;
+  const uint64_t first_node = RoundDownToNode(start);
+  const uint64_t end_node = RoundDownToNode(end);
+  const bool has_head = start % kSnapshotNodeSpan != 0;
+  if (has_head) {
+    nodes.push_back(ListNode{&list.head, NodePart::kHead, first_node, list.skew});
+  }
+  for (const SnapshotNode& node : list.nodes) {
+    nodes.push_back(ListNode{&node, NodePart::kTree, node.key, list.skew});
+  }
+  if (!(has_head && end_node == first_node)) {
+    nodes.push_back(ListNode{&list.tail, NodePart::kTail, end_node, list.skew});
+  }
+  return nodes;
+}
+
+std::vector<ListEntry> ListEntries(const SnapshotList& list, const std::vector<ListNode>& nodes) {
+  std::vector<ListEntry> entries;
+  for (const ListNode& node : nodes) {
+    for (size_t i = 0; i < kSnapshotFanOut; i++) {
+      const uint64_t raw = node.node->slots[i];
+      if (raw == 0) {
+        continue;
+      }
+      const uint64_t offset = node.key + i * kSnapshotPageSize - list.skew;
+      if (node.part != NodePart::kTree && !InSpliceRange(list, offset)) {
+        continue;
+      }
+      entries.push_back(ListEntry{&node, i, offset, raw});
+    }
+  }
+  // Interval ranges: a Slot covers its page; a Start's End is the next populated slot.
+  for (size_t i = 0; i < entries.size(); i++) {
+    const DecodedSlot slot = DecodeRawSlot(entries[i].raw);
+    if (slot.IsIntervalSlot()) {
+      entries[i].has_range = true;
+      entries[i].range_start = entries[i].offset;
+      entries[i].range_end = entries[i].offset + kSnapshotPageSize;
+    } else if (slot.IsIntervalStart() && i + 1 < entries.size() &&
+               DecodeRawSlot(entries[i + 1].raw).IsIntervalEnd()) {
+      for (ListEntry* sentinel : {&entries[i], &entries[i + 1]}) {
+        sentinel->has_range = true;
+        sentinel->range_start = entries[i].offset;
+        sentinel->range_end = entries[i + 1].offset + kSnapshotPageSize;
+      }
+    }
+  }
+  return entries;
+}
+
+SlotCounts CountSlots(const SnapshotList& list) {
+  SlotCounts counts;
+  const std::vector<ListNode> nodes = ListNodes(list);
+  for (const ListEntry& entry : ListEntries(list, nodes)) {
+    counts.Add(entry.raw);
+  }
+  return counts;
+}
+
+}  // namespace vmpl

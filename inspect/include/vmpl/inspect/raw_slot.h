@@ -63,6 +63,7 @@ struct RawSlotCounts {
   uint64_t interval_sentinels = 0;
   uint64_t intervals = 0;  // interval starts and single-slot sentinels: one per interval
   void Add(uint64_t raw);
+  bool operator==(const RawSlotCounts&) const = default;
 };
 
 }  // namespace vmpl::inspect

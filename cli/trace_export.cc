@@ -47,7 +47,7 @@ OUTPUT:
   enclosing one or at the end of the trace, marked "unterminated"). Every other event of a list
   is an instant whose arguments name the list ("name #id"), node offset, slot, byte offset, old
   and new content. One counter track per list and value (nodes, pages, references, markers,
-  interval_slots), sampled when an operation that changed them ends. Times are the recording
+  intervals, interval_sentinels), sampled when an operation that changed them ends. Times are the recording
   machine's CLOCK_MONOTONIC.
 
 EXIT STATUS:

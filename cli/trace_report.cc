@@ -14,6 +14,7 @@
 #include <vmpl/inspect/rate_plot.h>
 #include <vmpl/inspect/trace_file.h>
 #include <vmpl/inspect/trace_report.h>
+#include <vmpl/inspect/trace_report_view.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>

@@ -141,11 +141,11 @@ class ChromeSink final : public TimelineSink {
     Begin();
     out_ += R"({"name":)";
     AppendAsciiString(&out_, it->second);
-    out_ += fmt::format(R"(,"cat":"list","ph":"C","ts":{},"pid":{},"args":{{"nodes":{},"pages":{},)"
-                        R"("references":{},"markers":{},"interval_slots":{}}}}})",
-                        Micros(ticks), pid_, counters.nodes, counters.content.pages,
-                        counters.content.references, counters.content.markers,
-                        counters.content.intervals);
+    out_ += fmt::format(
+        R"(,"cat":"list","ph":"C","ts":{},"pid":{},"args":{{"nodes":{},"pages":{},)"
+        R"("references":{},"markers":{},"intervals":{},"interval_sentinels":{}}}}})",
+        Micros(ticks), pid_, counters.nodes, counters.content.pages, counters.content.references,
+        counters.content.markers, counters.content.intervals, counters.content.interval_sentinels);
   }
 
   // Writes the closing bracket and what is buffered; false and |error| if a write failed.
@@ -224,8 +224,8 @@ class ChromeSink final : public TimelineSink {
         case EventArgType::kList:
           AppendAsciiString(&out_, labels_.Get(*resolver_, args[i].value));
           break;
-        case EventArgType::kContent:
-          AppendAsciiString(&out_, SlotContentName(static_cast<SlotContent>(args[i].value)));
+        case EventArgType::kText:
+          AppendAsciiString(&out_, args[i].text);
           break;
       }
     }

@@ -204,8 +204,9 @@ class FxtSink final : public TimelineSink {
     Arg(&event, kUint64Arg, "pages", counters.content.pages);
     Arg(&event, kUint64Arg, "references", counters.content.references);
     Arg(&event, kUint64Arg, "markers", counters.content.markers);
-    Arg(&event, kUint64Arg, "interval_slots", counters.content.intervals);
-    event.header() |= uint64_t{5} << 20;
+    Arg(&event, kUint64Arg, "intervals", counters.content.intervals);
+    Arg(&event, kUint64Arg, "interval_sentinels", counters.content.interval_sentinels);
+    event.header() |= uint64_t{6} << 20;
     event.Word(list.key);  // counter id
     Emit(&event);
   }
@@ -379,9 +380,8 @@ class FxtSink final : public TimelineSink {
         case EventArgType::kList:
           StringArg(record, args[i].name, LabelRefOf(args[i].value));
           break;
-        case EventArgType::kContent:
-          StringArg(record, args[i].name,
-                    InternLiteral(SlotContentName(static_cast<SlotContent>(args[i].value))));
+        case EventArgType::kText:
+          StringArg(record, args[i].name, InternLiteral(args[i].text));
           break;
       }
     }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <vmpl/inspect/trace_export.h>
 #include <vmpl/inspect/trace_report.h>
+#include <vmpl/inspect/trace_report_view.h>
 #include <vmpl/sim.h>
 
 #include <fstream>
@@ -31,15 +32,16 @@ namespace {
 using trace::EventKind;
 using trace::OpKind;
 using ::vmpl::testing::HandTrace;
+using ::vmpl::testing::kIntervalEndRaw;
+using ::vmpl::testing::kIntervalStartRaw;
+using ::vmpl::testing::kListA;
+using ::vmpl::testing::kListB;
 using ::vmpl::testing::kMarkerRaw;
+using ::vmpl::testing::kNodeSpan;
 using ::vmpl::testing::kPageRaw;
+using ::vmpl::testing::Node;
 using ::vmpl::testing::Recording;
 using ::vmpl::testing::TempTracePath;
-
-constexpr uint64_t kListA = 0x100000;
-constexpr uint64_t kListB = 0x200000;
-constexpr uint64_t kNodeSpan = 16 * 4096;
-constexpr uint64_t Node(int i) { return 0x1000000 + static_cast<uint64_t>(i) * 0x1000; }
 
 // Runs an export into a string.
 struct Exported {
@@ -410,6 +412,8 @@ HandTrace MixedTrace() {
   trace.Store(trace.SlotAddress(Node(1), 4), 0, kMarkerRaw);
   trace.OpBegin(kListB, OpKind::kAddZeroInterval, 0x5000, 0x9000);
   trace.Add(EventKind::kIntervalAdd, kListB, 0, 0x5000, 0x8000);
+  trace.Store(trace.SlotAddress(Node(1), 5), 0, kIntervalStartRaw);
+  trace.Store(trace.SlotAddress(Node(1), 8), 0, kIntervalEndRaw);
   trace.OpEnd(kListB, OpKind::kAddZeroInterval);
   trace.OpEnd(kListB, OpKind::kMergeFrom);
   trace.producer = 0;
@@ -513,6 +517,17 @@ TEST_F(TraceExportTest, ChromeJsonHasTheTimelineOfTheTrace) {
   EXPECT_EQ(counters[0]["name"], "list vmo:x #7");
   EXPECT_EQ(counters[0]["args"]["nodes"], 1);
   EXPECT_EQ(counters[0]["args"]["pages"], 1);
+  // vmo:"q"'s counters after MergeFrom: the moved page, a marker, one interval of two sentinels.
+  const nlohmann::json* q = nullptr;
+  for (const nlohmann::json& counter : counters) {
+    if (counter["name"] == "list vmo:\"q\" #8") {
+      q = &counter;
+    }
+  }
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ((*q)["args"],
+            nlohmann::json::parse(R"({"nodes":1,"pages":1,"references":0,)"
+                                  R"("markers":1,"intervals":1,"interval_sentinels":2})"));
 }
 
 TEST_F(TraceExportTest, ChromeWithoutSlotStoresLeavesThemOut) {
@@ -608,6 +623,19 @@ TEST_F(TraceExportTest, FxtIsValidRecordByRecord) {
   EXPECT_EQ(counter->name, "list vmo:x #7");
   EXPECT_EQ(counter->args.at("nodes"), "1");
   EXPECT_EQ(counter->args.at("pages"), "1");
+  const FxtEvent* q = nullptr;
+  for (const FxtEvent& event : checker.events) {
+    if (event.type == 1 && event.name == "list vmo:\"q\" #8") {
+      q = &event;
+    }
+  }
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->args, (std::map<std::string, std::string>{{"nodes", "1"},
+                                                         {"pages", "1"},
+                                                         {"references", "0"},
+                                                         {"markers", "1"},
+                                                         {"intervals", "1"},
+                                                         {"interval_sentinels", "2"}}));
 }
 
 // The checker is only worth something if it fails on broken output.

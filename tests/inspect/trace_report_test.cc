@@ -1,5 +1,6 @@
-// Tests of the trace report, the timeline pass under it and the rate plots
-// (inspect/src/trace_report.cc, inspect/src/rate_plot.cc).
+// Tests of the trace report, its text and JSON views and the rate plots
+// (inspect/src/trace_report.cc, trace_report_text.cc, trace_report_json.cc, rate_plot.cc). The
+// timeline pass under the report has its own tests (trace_timeline_test.cc).
 //
 // Every expected count follows from the records a test wrote by hand (HandTrace) or from a known
 // sequence of real page-list operations recorded through the hooks (Recording): N nodes allocated
@@ -13,6 +14,7 @@
 #include <vm/vm_page_list.h>
 #include <vmpl/inspect/rate_plot.h>
 #include <vmpl/inspect/trace_report.h>
+#include <vmpl/inspect/trace_report_view.h>
 #include <vmpl/page_allocator.h>
 #include <vmpl/registry.h>
 
@@ -32,18 +34,15 @@ using trace::EventKind;
 using trace::OpKind;
 using ::vmpl::testing::HandTrace;
 using ::vmpl::testing::kIntervalRaw;
+using ::vmpl::testing::kListA;
+using ::vmpl::testing::kListB;
 using ::vmpl::testing::kMarkerRaw;
+using ::vmpl::testing::kNodeSpan;
 using ::vmpl::testing::kPageRaw;
 using ::vmpl::testing::kReferenceRaw;
+using ::vmpl::testing::Node;
 using ::vmpl::testing::Recording;
 using ::vmpl::testing::TempTracePath;
-
-constexpr uint64_t kListA = 0x100000;
-constexpr uint64_t kListB = 0x200000;
-constexpr uint64_t kNodeSpan = 16 * 4096;  // bytes of VMO a node covers
-
-// Node addresses: far apart, inside no list object.
-constexpr uint64_t Node(int i) { return 0x1000000 + static_cast<uint64_t>(i) * 0x1000; }
 
 const ListReport* FindLabel(const TraceReport& report, const std::string& label) {
   for (const ListReport& list : report.lists) {
@@ -145,14 +144,15 @@ TEST_F(TraceReportTest, SlotContentFollowsStoresMovesAndTransfers) {
   const ListReport* b = FindLabel(report, "b #2");
   ASSERT_NE(a, nullptr);
   ASSERT_NE(b, nullptr);
-  EXPECT_EQ(a->content_at_end, ContentCounts{});
+  EXPECT_EQ(a->content_at_end, SlotCounts{});
   EXPECT_EQ(a->peak_pages, 3u);
   EXPECT_EQ(a->nodes_out, 1u);
   EXPECT_EQ(a->nodes_at_end, 0u);
   EXPECT_EQ(b->content_at_end.pages, 2u);  // the moved page and a's slot 2
   EXPECT_EQ(b->content_at_end.markers, 1u);
   EXPECT_EQ(b->content_at_end.references, 1u);
-  EXPECT_EQ(b->content_at_end.intervals, 1u);
+  EXPECT_EQ(b->content_at_end.intervals, 1u);  // one slot sentinel
+  EXPECT_EQ(b->content_at_end.interval_sentinels, 1u);
   EXPECT_EQ(b->nodes_in, 1u);
   EXPECT_EQ(b->nodes_at_end, 2u);
   EXPECT_EQ(b->peak_nodes, 2u);
@@ -335,86 +335,6 @@ TEST_F(TraceReportTest, DropsEventsOfListsWithTracingOff) {
   EXPECT_EQ(report.lists[0].content_at_end.pages, 2u);
 }
 
-// Records what the timeline hands a sink, as text lines.
-class LogSink : public TimelineSink {
- public:
-  void OnOpBegin(const trace::FileRecord& record, uint64_t, const Resolution&,
-                 const TracedList*) override {
-    log.push_back(fmt::format("B {} {}", record.producer,
-                              trace::OpKindName(static_cast<OpKind>(record.event.aux))));
-  }
-  void OnOpEnd(uint32_t producer, uint64_t ticks, OpKind op, bool synthesized) override {
-    log.push_back(fmt::format("E {} {}{} @{}", producer, trace::OpKindName(op),
-                              synthesized ? " (closed)" : "", ticks));
-  }
-  void OnInstant(const trace::FileRecord& record, const Resolution&, const TracedList*) override {
-    log.push_back(fmt::format("I {}", trace::EventKindName(record.event.kind)));
-  }
-  void OnCounters(uint64_t ticks, const TracedList& list, const ListCounters& counters) override {
-    log.push_back(fmt::format("C {} nodes={} pages={} @{}", list.key, counters.nodes,
-                              counters.content.pages, ticks));
-  }
-  std::vector<std::string> log;
-};
-
-TEST_F(TraceReportTest, TimelineNestsOperationsAndClosesWhatWasLeftOpen) {
-  HandTrace trace;
-  trace.CreateList(kListA);
-  trace.OpBegin(kListA, OpKind::kMergeFrom);         // stamped 1001000
-  trace.OpBegin(kListA, OpKind::kLookupOrAllocate);  // its end is lost
-  trace.OpEnd(kListA, OpKind::kMergeFrom);           // 1003000
-  trace.OpEnd(kListA, OpKind::kTakePages);           // no begin
-  trace.producer = 3;
-  trace.OpBegin(kListA, OpKind::kRemovePages);  // never ends; the last stamp is 1006000
-  trace.Add(EventKind::kSkewSet, kListA, 0, 0x1000);
-  reader_ = trace.Write(path_);
-  ASSERT_TRUE(reader_);
-  LogSink sink;
-  const TimelineStats stats = RunTimeline(*reader_, TimelineOptions{}, &sink);
-  const std::vector<std::string> expected = {
-      "I list-create",
-      "B 0 MergeFrom",
-      "B 0 LookupOrAllocate",
-      "E 0 LookupOrAllocate (closed) @1003000",
-      "E 0 MergeFrom @1003000",
-      "B 3 RemovePages",
-      "I skew-set",
-      "E 3 RemovePages (closed) @1006000",
-  };
-  EXPECT_EQ(sink.log, expected);
-  EXPECT_EQ(stats.ops, 3u);
-  EXPECT_EQ(stats.unmatched_op_ends, 1u);
-  EXPECT_EQ(stats.closed_ops, 2u);
-  EXPECT_EQ(stats.producers, 2u);
-}
-
-TEST_F(TraceReportTest, TimelineSamplesCountersBetweenOperations) {
-  HandTrace trace;
-  trace.CreateList(kListA);
-  trace.OpBegin(kListA, OpKind::kLookupOrAllocate);
-  trace.AllocNode(kListA, Node(0), 0);
-  for (int i = 0; i < 3; i++) {
-    trace.Store(trace.SlotAddress(Node(0), i), 0, kPageRaw);
-  }
-  trace.OpEnd(kListA, OpKind::kLookupOrAllocate);           // stamped 1006000
-  trace.Store(trace.SlotAddress(Node(0), 0), kPageRaw, 0);  // outside ops: sampled at once
-  reader_ = trace.Write(path_);
-  ASSERT_TRUE(reader_);
-  LogSink sink;
-  TimelineOptions options;
-  options.slot_stores = false;
-  RunTimeline(*reader_, options, &sink);
-  const std::vector<std::string> expected = {
-      "I list-create",
-      "B 0 LookupOrAllocate",
-      "I node-alloc",
-      "E 0 LookupOrAllocate @1006000",
-      "C 1 nodes=1 pages=3 @1006000",
-      "C 1 nodes=1 pages=2 @1007000",
-  };
-  EXPECT_EQ(sink.log, expected);
-}
-
 // Real operations through the hooks: the counts are those of the calls made.
 TEST(TraceReportRecording, RealOperationsGiveTheirCounts) {
   const std::string path = TempTracePath("real");
@@ -460,7 +380,7 @@ TEST(TraceReportRecording, RealOperationsGiveTheirCounts) {
     EXPECT_EQ(list->peak_nodes, static_cast<uint64_t>(kNodes));
     EXPECT_EQ(list->peak_pages, static_cast<uint64_t>(kNodes));
     EXPECT_EQ(list->nodes_at_end, 0u);
-    EXPECT_EQ(list->content_at_end, ContentCounts{});
+    EXPECT_EQ(list->content_at_end, SlotCounts{});
     EXPECT_FALSE(list->alive_at_end);
     EXPECT_EQ(report.unmatched_op_ends, 0u);
     EXPECT_EQ(report.unterminated_ops, 0u);
@@ -496,7 +416,11 @@ TEST_F(TraceReportTest, TextAndJsonShowTheCounts) {
   EXPECT_EQ(list["label"], "vmo:text #5");
   EXPECT_EQ(list["nodes"]["allocs"], 1);
   EXPECT_EQ(list["nodes"]["peak"], 1);
-  EXPECT_EQ(list["content_at_end"]["pages"], 1);
+  EXPECT_EQ(list["content_at_end"], nlohmann::ordered_json({{"pages", 1},
+                                                            {"references", 0},
+                                                            {"markers", 0},
+                                                            {"intervals", 0},
+                                                            {"interval_sentinels", 0}}));
   EXPECT_EQ(list["operations"]["LookupOrAllocate"], 1);
   EXPECT_EQ(json["rates"]["buckets"], report.rates.buckets.size());
   EXPECT_EQ(json["rates"]["events_per_s"]["slot stores"].size(), report.rates.buckets.size());

@@ -3,7 +3,7 @@
 //     build's page lists, so every count a test expects follows from the records it wrote;
 //   - Recording: real page-list operations in this process, through the trace hooks, a private
 //     ring and a TraceRecorder, the way `vmpl sim --trace` records.
-// Header-only; shared by trace_report_test.cc and trace_export_test.cc.
+// Header-only; shared by trace_report_test.cc, trace_timeline_test.cc and trace_export_test.cc.
 
 #ifndef VMPL_TESTS_INSPECT_TRACE_TEST_TRACES_H_
 #define VMPL_TESTS_INSPECT_TRACE_TEST_TRACES_H_
@@ -39,11 +39,19 @@ inline std::string TempTracePath(const std::string& tag) {
 }
 
 // Raw slot values as VmPageOrMarker encodes them (low two bits: 00 page, 01 marker,
-// 10 reference, 11 interval).
+// 10 reference, 11 interval; an interval's bits 2..3: 00 slot, 01 start, 10 end sentinel).
 inline constexpr uint64_t kPageRaw = 0x10000;  // a page pointer
 inline constexpr uint64_t kMarkerRaw = 0b01;
 inline constexpr uint64_t kReferenceRaw = 0x20002;
-inline constexpr uint64_t kIntervalRaw = 0b11;
+inline constexpr uint64_t kIntervalRaw = 0b0011;  // the slot sentinel of a one-page interval
+inline constexpr uint64_t kIntervalStartRaw = 0b0111;
+inline constexpr uint64_t kIntervalEndRaw = 0b1011;
+
+// Addresses of two list objects, and of nodes: far apart, inside no list object.
+inline constexpr uint64_t kListA = 0x100000;
+inline constexpr uint64_t kListB = 0x200000;
+inline constexpr uint64_t Node(int i) { return 0x1000000 + static_cast<uint64_t>(i) * 0x1000; }
+inline constexpr uint64_t kNodeSpan = 16 * 4096;  // bytes of VMO a node covers
 
 class HandTrace {
  public:

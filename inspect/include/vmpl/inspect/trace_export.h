@@ -3,16 +3,16 @@
 //   - Chrome trace JSON (the Trace Event Format that chrome://tracing, Perfetto's UI and its trace
 //     processor read): operations as B/E duration events on one thread track per producer, other
 //     events as thread-scoped instants whose args name the list, node offset and slot, one counter
-//     track per list (nodes, pages, references, markers, interval slots), and metadata events
-//     naming the process and its threads. Timestamps are microseconds on the recording machine's
-//     CLOCK_MONOTONIC (the trace clock converted), with nanosecond decimals.
+//     track per list (nodes, pages, references, markers, intervals, interval sentinels), and
+//     metadata events naming the process and its threads. Timestamps are microseconds on the
+//     recording machine's CLOCK_MONOTONIC (the trace clock converted), with nanosecond decimals.
 //   - FXT, the Fuchsia Trace Format (Perfetto reads it natively and it is several times smaller):
 //     a magic number record, provider info and section, an initialization record (ticks are
 //     nanoseconds), kernel object records naming the process and threads, string and thread
 //     records (events refer to the tables, not to inline copies), then duration begin/end, instant
 //     and counter event records with typed arguments.
 //
-// Both are written streaming from one pass (RunTimeline in <vmpl/inspect/trace_report.h>): memory
+// Both are written streaming from one pass (RunTimeline in <vmpl/inspect/trace_timeline.h>): memory
 // does not grow with the trace; output goes to an ExportWrite in blocks of about 1 MiB.
 
 #ifndef VMPL_INSPECT_TRACE_EXPORT_H_
@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <vmpl/inspect/trace_file.h>
-#include <vmpl/inspect/trace_report.h>
+#include <vmpl/inspect/trace_timeline.h>
 
 #include <functional>
 #include <string>

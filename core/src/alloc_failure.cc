@@ -1,9 +1,8 @@
 // vmpl::AllocFailureInjector: decides which checked allocations fail. Its state lives where the
-// platform keeps it (alloc_failure_state.h).
+// platform keeps it (<vmpl/alloc_failure_state.h>).
 
 #include <vmpl/alloc_failure.h>
-
-#include "alloc_failure_state.h"
+#include <vmpl/alloc_failure_state.h>
 
 namespace vmpl {
 

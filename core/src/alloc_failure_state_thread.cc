@@ -1,6 +1,6 @@
-// Userspace: one injector state per thread (see alloc_failure_state.h).
+// Userspace: one injector state per thread (the platform seam of <vmpl/alloc_failure_state.h>).
 
-#include "alloc_failure_state.h"
+#include <vmpl/alloc_failure_state.h>
 
 namespace vmpl {
 

@@ -1,9 +1,8 @@
-// Huge-page-aligned anonymous mappings. See huge_pages.h.
-
-#include "huge_pages.h"
+// Userspace: huge-page-aligned anonymous mappings (the platform seam of <vmpl/huge_pages.h>).
 
 #include <stdint.h>
 #include <sys/mman.h>
+#include <vmpl/huge_pages.h>
 
 namespace vmpl {
 

@@ -8,6 +8,7 @@
 
 #include <fbl/alloc_checker.h>
 #include <vmpl/alloc_failure.h>
+#include <vmpl/huge_pages.h>
 #include <vmpl/kernel_assert.h>
 #include <vmpl/node_allocator.h>
 
@@ -16,8 +17,6 @@
 #include <mutex>
 #include <new>
 #include <vector>
-
-#include "huge_pages.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define VMPL_NODE_ALLOCATOR_USES_HEAP 1

@@ -2,10 +2,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <vmpl/huge_pages.h>
 #include <vmpl/kernel_assert.h>
 #include <vmpl/node_table.h>
-
-#include "huge_pages.h"
 
 namespace vmpl {
 namespace {

@@ -9,8 +9,6 @@
 
 #include <new>
 
-#include "gdb_autoload.h"
-
 namespace {
 
 // Bytes covered by one node.

@@ -122,7 +122,7 @@ class Layout:
     node_key: int = 40
     node_slots: int = 48
     slot_size: int = 8
-    list_size: int = 40
+    list_size: int = 48  # the kernel's 40, and vmpl's node table pointer
     list_tree: int = 0
     list_skew: int = 32
     tree_root: int = 0

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <vm/vm_page_list.h>
 #include <vmpl/page_list_access.h>
+#include <vmpl/registry.h>
 
 namespace vmpl::inspect {
 
@@ -492,98 +493,25 @@ void DecodePages(MemorySource& memory, const DecodeLayout& layout, SnapshotList&
   decoder.ReadPages(nodes, max_pages);
 }
 
-Snapshot DecodeRegistry(MemorySource& memory, uint64_t registry_address,
-                        const DecodeLayout& layout, const DecodeOptions& options) {
+Snapshot DecodeRegistry(MemorySource& memory, uint64_t registry_address, const DecodeLayout& layout,
+                        const DecodeOptions& options, const RegistryReadOptions& registry_options) {
   Snapshot snapshot;
   snapshot.source = memory.Describe();
-  auto problem = [&](uint64_t address, std::string message) {
-    snapshot.problems.push_back(SnapshotProblem{address, std::move(message)});
-  };
-  constexpr size_t kHeaderSize = 64;
-  constexpr size_t kEntrySize = 80;
-  constexpr uint32_t kMaxCapacity = 1u << 24;
-  constexpr int kAttempts = 8;
-
-  Bytes header(kHeaderSize);
-  std::vector<uint8_t> entries;
-  bool stable = false;
-  for (int attempt = 0; attempt < kAttempts && !stable; attempt++) {
-    const ReadResult result = memory.Read(registry_address, header.data(), header.size());
-    if (!result.ok()) {
-      problem(registry_address,
-              fmt::format("registry at {:#x} is unreadable: {}", registry_address, result.error));
-      return snapshot;
-    }
-    if (memcmp(header.data(), "VMPR", 4) != 0) {
-      problem(registry_address, fmt::format("no registry at {:#x}: magic is not \"VMPR\"",
-                                            registry_address));
-      return snapshot;
-    }
-    const uint16_t version = static_cast<uint16_t>(header.U32(4) & 0xffff);
-    const uint16_t entry_size = static_cast<uint16_t>(header.U32(4) >> 16);
-    if (version != 1 || entry_size != kEntrySize) {
-      problem(registry_address, fmt::format("registry version {} with {}-byte entries: this "
-                                            "reader knows version 1 with 80-byte entries",
-                                            version, entry_size));
-      return snapshot;
-    }
-    const uint64_t generation = header.U64(8);
-    const uint64_t array = header.U64(16);
-    const uint32_t capacity = header.U32(24);
-    if (capacity > kMaxCapacity) {
-      problem(registry_address, fmt::format("registry capacity {} is absurd (limit {})",
-                                            capacity, kMaxCapacity));
-      return snapshot;
-    }
-    entries.assign(static_cast<size_t>(capacity) * kEntrySize, 0);
-    if (capacity != 0) {
-      const ReadResult read = memory.Read(array, entries.data(), entries.size());
-      if (!read.ok()) {
-        problem(array, fmt::format("registry entries at {:#x} are unreadable: {}", array,
-                                   read.error));
-        return snapshot;
-      }
-    }
-    Bytes again(16);
-    memory.Read(registry_address, again.data(), again.size());
-    stable = generation % 2 == 0 && again.U64(8) == generation;
-  }
-  if (!stable) {
-    problem(registry_address, "the registry changed during every copy (a writer was active, or "
-                              "the memory was captured mid-write): entries may be torn");
-  }
-
-  for (size_t i = 0; i * kEntrySize < entries.size(); i++) {
-    const uint8_t* entry = entries.data() + i * kEntrySize;
-    uint64_t address, id;
-    uint32_t kind, name_length;
-    memcpy(&address, entry, 8);
-    memcpy(&id, entry + 8, 8);
-    memcpy(&kind, entry + 16, 4);
-    memcpy(&name_length, entry + 20, 4);
-    if (address == 0) {
-      continue;
-    }
-    const size_t length = std::min<size_t>(name_length, 55);
-    const std::string name(reinterpret_cast<const char*>(entry + 24),
-                           strnlen(reinterpret_cast<const char*>(entry + 24), length));
+  RegistryContents registry = ReadRegistry(memory, registry_address, registry_options);
+  snapshot.problems = std::move(registry.problems);
+  for (RegistryEntry& entry : registry.entries) {
     SnapshotList list;
-    if (kind == 1) {
-      list = DecodePageList(memory, address, layout, options);
-    } else if (kind == 2) {
-      list = DecodeSpliceList(memory, address, layout, options);
+    if (entry.kind == static_cast<uint32_t>(RegistryKind::kPageList)) {
+      list = DecodePageList(memory, entry.address, layout, options);
+    } else if (entry.kind == static_cast<uint32_t>(RegistryKind::kSpliceList)) {
+      list = DecodeSpliceList(memory, entry.address, layout, options);
     } else {
-      problem(address, fmt::format("registry entry {} ('{}'): unknown kind {}", id, name, kind));
-      continue;
+      continue;  // ReadRegistry reported the kind
     }
-    list.registry_id = id;
-    list.name = name;
+    list.registry_id = entry.id;
+    list.name = std::move(entry.name);
     snapshot.lists.push_back(std::move(list));
   }
-  std::sort(snapshot.lists.begin(), snapshot.lists.end(),
-            [](const SnapshotList& a, const SnapshotList& b) {
-              return a.registry_id < b.registry_id;
-            });
   return snapshot;
 }
 

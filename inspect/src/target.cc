@@ -78,6 +78,7 @@ std::unique_ptr<Target> Target::Open(const TargetOptions& options, std::string* 
   target->registry_ = options.registry;
   if (options.pid != 0) {
     target->memory_ = std::make_unique<LiveProcessSource>(options.pid);
+    target->runs_ = true;
     if (options.registry) {
       return target;
     }
@@ -218,7 +219,8 @@ TargetSnapshot ReadTargetSnapshot(Target& target, const DecodeLayout& layout,
     out.scan.emplace();
     out.snapshot = ScanSnapshot(memory, layout, scan_options, &*out.scan);
   } else {
-    out.snapshot = DecodeRegistry(memory, *target.registry(), layout);
+    out.snapshot = DecodeRegistry(memory, *target.registry(), layout, {},
+                                  RegistryReadOptions{.target_runs = target.runs()});
     if (!request.list.empty()) {
       std::erase_if(out.snapshot->lists,
                     [&](const SnapshotList& list) { return list.name != request.list; });

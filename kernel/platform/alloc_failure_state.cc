@@ -1,7 +1,7 @@
-// The kernel's allocation-failure injector state: one for the machine (see
-// core/src/alloc_failure_state.h). The timer interrupt never allocates.
+// The kernel's allocation-failure injector state: one for the machine (the platform seam of
+// <vmpl/alloc_failure_state.h>). The timer interrupt never allocates.
 
-#include "alloc_failure_state.h"
+#include <vmpl/alloc_failure_state.h>
 
 namespace vmpl {
 

@@ -1,10 +1,10 @@
-// MapHugePages for the kernel: the node table's large arrays come zeroed from the kernel heap.
+// MapHugePages for the kernel (the platform seam of <vmpl/huge_pages.h>): the node table's large
+// arrays come zeroed from the kernel heap.
 // All kernel memory is already mapped with 2 MiB pages (the physmap), so there is nothing to ask
 // of a page allocator here.
 
-#include "huge_pages.h"
-
 #include <string.h>
+#include <vmpl/huge_pages.h>
 
 #include "heap.h"
 

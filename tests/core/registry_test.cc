@@ -45,6 +45,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "held_write_section.h"
+
 namespace {
 
 using vmpl::Registry;
@@ -839,27 +841,8 @@ TEST(RegistryRawMemory, OneShotReaderReportsTornWhileAWriterIsActive) {
 TEST(RegistryRawMemory, SnapshotWaitsForAnActiveWriter) {
   VmPageList list;
   ScopedRegistration reg(&list, "waits");
-  std::atomic<bool> in_section{false};
-  std::atomic<bool> release{false};
   std::atomic<bool> snapshot_done{false};
-  struct Ctx {
-    std::atomic<bool>* in_section;
-    std::atomic<bool>* release;
-  } ctx{&in_section, &release};
-  std::thread writer([&] {
-    Registry::RunInWriteSectionForTesting(
-        [](void* arg) {
-          auto* c = static_cast<Ctx*>(arg);
-          c->in_section->store(true);
-          while (!c->release->load()) {
-            std::this_thread::yield();
-          }
-        },
-        &ctx);
-  });
-  while (!in_section.load()) {
-    std::this_thread::yield();
-  }
+  vmpl::test::HeldWriteSection writer;
   std::vector<RegistryEntryView> views;
   std::thread reader([&] {
     views = Registry::Snapshot();
@@ -867,8 +850,7 @@ TEST(RegistryRawMemory, SnapshotWaitsForAnActiveWriter) {
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_FALSE(snapshot_done.load()) << "Snapshot accepted a copy while the generation was odd";
-  release.store(true);
-  writer.join();
+  writer.Release();
   reader.join();
   EXPECT_TRUE(snapshot_done.load());
   EXPECT_NE(FindView(views, reg.id()), nullptr);

@@ -5,6 +5,7 @@ target_link_libraries(slot_vectors_test PRIVATE vmpl::model GTest::gtest_main
                       nlohmann_json::nlohmann_json)
 set(slot_vectors_file ${PROJECT_SOURCE_DIR}/tests/vectors/slots.json)
 target_compile_definitions(slot_vectors_test PRIVATE VMPL_SLOT_VECTORS="${slot_vectors_file}")
+target_include_directories(slot_vectors_test PRIVATE ${PROJECT_SOURCE_DIR}/tests)  # vectors/
 gtest_discover_tests(slot_vectors_test DISCOVERY_TIMEOUT 60)
 
 find_package(Python3 REQUIRED COMPONENTS Interpreter)

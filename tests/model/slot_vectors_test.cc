@@ -8,21 +8,18 @@
 #include <stdint.h>
 #include <vmpl/model/slot.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+
+#include "vectors/vector_file.h"
 
 namespace vmpl {
 namespace {
 
 using nlohmann::json;
 
-json LoadVectors() {
-  std::ifstream in(VMPL_SLOT_VECTORS);
-  EXPECT_TRUE(in.good()) << "cannot open " << VMPL_SLOT_VECTORS;
-  return json::parse(in, nullptr, /*allow_exceptions=*/false);
-}
+json LoadVectors() { return test::LoadVectorFile(VMPL_SLOT_VECTORS); }
 
 // "0x..." to a number; ADD_FAILURE (and 0) for anything else.
 uint64_t ParseHex(const json& value) {

@@ -5,6 +5,10 @@
 // builds, off in release and benchmark builds) plays the role of LK_DEBUGLEVEL > 1.
 //
 // A failed check prints the file, line and condition and aborts, which is what death tests match.
+//
+// AssertFail is a platform seam (docs/architecture.md, "One core, two platforms"): userspace
+// defines it in core/src/kernel_assert.cc (stderr, abort), the QEMU kernel in
+// kernel/platform/kernel_assert.cc (serial console, panic).
 
 #ifndef VMPL_KERNEL_ASSERT_H_
 #define VMPL_KERNEL_ASSERT_H_

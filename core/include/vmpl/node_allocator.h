@@ -14,6 +14,10 @@
 //
 // Thread-safe: each thread allocates from and frees to a small cache of its own, and refills or
 // drains it in batches under one spin lock.
+//
+// A platform seam (docs/architecture.md, "One core, two platforms"): the above is the userspace
+// allocator, core/src/node_allocator.cc; the QEMU kernel defines the same members over its heap,
+// kernel/platform/node_allocator.cc.
 
 #ifndef VMPL_NODE_ALLOCATOR_H_
 #define VMPL_NODE_ALLOCATOR_H_

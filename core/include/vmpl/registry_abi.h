@@ -3,7 +3,9 @@
 //
 // Split from <vmpl/registry.h> so that a freestanding build (the QEMU kernel, kernel/) can write
 // the same structs without the hosted C++ API around them. docs/registry-format.md is the
-// reference; the protocol is summarised below.
+// reference; the protocol is summarised below. Its readers take every size and offset from here:
+// vmpl::inspect::ReadRegistry (inspect/include/vmpl/inspect/registry_reader.h) and, in Python,
+// gdb/vmpl/registry_reader.py (checked against the same numbers, tests/vectors/registry.json).
 
 #ifndef VMPL_REGISTRY_ABI_H_
 #define VMPL_REGISTRY_ABI_H_
@@ -60,8 +62,8 @@ extern "C" {
 #define VMPL_REGISTRY_BYTE_ORDER_LITTLE 1
 #define VMPL_REGISTRY_BYTE_ORDER_BIG 2
 // The page-list memory layout this process uses (docs/registry-format.md, "page_list_layout"):
-// 1 = the layout of docs/architecture.md (VmPageList 40 bytes, VmPageListNode 176 bytes, the
-// V2 slot encoding, the V3 splice list).
+// 1 = the layout of docs/architecture.md (VmPageList 48 bytes: the kernel's 40 and the node
+// table pointer; VmPageListNode 176 bytes; the V2 slot encoding; the V3 splice list).
 #define VMPL_REGISTRY_PAGE_LIST_LAYOUT 1
 // The writers never grow the entry array beyond this; a reader must reject a larger capacity as
 // corrupt (it bounds what a reader of untrusted memory allocates: 16 Mi entries, 1.25 GiB).
@@ -94,7 +96,7 @@ typedef struct vmpl_registry_header {
   uint8_t pointer_size;       // @44 sizeof(void*) of the process = 8
   uint8_t byte_order;         // @45 VMPL_REGISTRY_BYTE_ORDER_LITTLE (1) or _BIG (2)
   uint16_t page_list_layout;  // @46 VMPL_REGISTRY_PAGE_LIST_LAYOUT (1)
-  uint32_t page_list_size;    // @48 sizeof(VmPageList) = 40
+  uint32_t page_list_size;    // @48 sizeof(VmPageList) = 48 (the kernel's 40 + node table)
   uint32_t splice_list_size;  // @52 sizeof(VmPageSpliceList)
   uint32_t node_size;         // @56 sizeof(VmPageListNode) = 176
   uint32_t writer_tid;        // @60 Linux tid of the thread in (or last in) a write section

@@ -2,11 +2,15 @@
 // entirely when the build says so.
 //
 // Each hook is a macro that tests one word, `vmpl_trace_active`, and, when it is non-zero, calls
-// an out-of-line emitter in core/src/trace.cc. The word is non-zero while in-process tracing is
-// on (vmpl::trace::Start) or while a tracer has attached to one of the `vmpl` USDT probes: the
+// an out-of-line emitter. The word is non-zero while in-process tracing is on
+// (vmpl::trace::Start) or while a tracer has attached to one of the `vmpl` USDT probes: the
 // emitters hold the probe sites, and each probe's semaphore (which the kernel increments when a
 // uprobe attaches) is folded into the same test. Off, a hook is one load and a branch predicted
 // not taken; with VMPL_TRACE_HOOKS=0 (CMake option VMPL_TRACE=OFF) it compiles to nothing.
+//
+// The emitters (and the word) are a platform seam (docs/architecture.md, "One core, two
+// platforms"): core/src/trace.cc defines them in userspace, kernel/platform/trace.cc in the QEMU
+// kernel.
 //
 // The payloads are described in <vmpl/trace_event.h>.
 

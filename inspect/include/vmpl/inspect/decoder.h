@@ -8,7 +8,7 @@
 //   - the walk is bounded (DecodeOptions::max_nodes) and remembers every node it visited, so a
 //     cycle ends the walk with a problem instead of a loop;
 //   - each node's canary, key alignment and range, key order and parent link are checked;
-//   - counts (the tree's count_, the registry's capacity) are compared with limits before use.
+//   - counts (the tree's count_) are compared with limits before use.
 // A tree is read a level at a time, each level as a batch (MemorySource::ReadMany), so a live
 // process costs one system call per batch and a stub coalesces nearby nodes into one packet.
 // Each problem is recorded with its address, and everything valid read so far is kept.
@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include <vmpl/inspect/memory_source.h>
+#include <vmpl/inspect/registry_reader.h>
 #include <vmpl/inspect/snapshot.h>
 
 namespace vmpl::inspect {
@@ -100,12 +101,12 @@ void DecodePages(MemorySource& memory, const DecodeLayout& layout, SnapshotList&
 SnapshotList DecodeSpliceList(MemorySource& memory, uint64_t address, const DecodeLayout& layout,
                               const DecodeOptions& options = {});
 
-// Reads the registry whose `vmpl_registry` header is at |registry_address|
-// (docs/registry-format.md) and every list it names. The copy of the entries is taken under the
-// registry's seqlock: a copy that raced a writer is retried a few times and, if the target keeps
-// writing (or a core was taken mid-write), used anyway with a problem saying it may be torn.
-Snapshot DecodeRegistry(MemorySource& memory, uint64_t registry_address,
-                        const DecodeLayout& layout, const DecodeOptions& options = {});
+// Reads the registry whose `vmpl_registry` header is at |registry_address| with ReadRegistry
+// (registry_reader.h: its problems, a torn copy included, become the snapshot's) and every list
+// it names, in id order. An entry of an unknown kind is left out.
+Snapshot DecodeRegistry(MemorySource& memory, uint64_t registry_address, const DecodeLayout& layout,
+                        const DecodeOptions& options = {},
+                        const RegistryReadOptions& registry_options = {});
 
 }  // namespace vmpl::inspect
 

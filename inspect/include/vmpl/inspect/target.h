@@ -56,6 +56,11 @@ class Target {
   // With TargetOptions::release_between_reads, hangs up on the stub until the next read.
   void Release();
 
+  // Whether the target runs while it is read: a live process does; a core file does not, nor
+  // does a target behind a stub, which stops it while a client is connected. A reader of a
+  // running target waits out a writer of the registry; one of a stopped target cannot.
+  bool runs() const { return runs_; }
+
   const std::optional<uint64_t>& registry() const { return registry_; }
   const std::string& registry_error() const { return registry_error_; }
   // Something wrong with the source that does not stop reading it (a truncated core), or "".
@@ -66,6 +71,7 @@ class Target {
 
   std::string remote_;  // the stub's HOST:PORT, to connect again
   bool release_between_reads_ = false;
+  bool runs_ = false;
   std::unique_ptr<MemorySource> stub_;    // a gdb stub, read through |memory_|
   std::unique_ptr<MemorySource> memory_;  // what the decoder reads
   std::optional<uint64_t> registry_;

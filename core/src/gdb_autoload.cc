@@ -7,10 +7,11 @@
 // lists decoded with nothing but the usual `add-auto-load-safe-path`. The section is mergeable
 // ("MS"): the entry appears once however many objects carry it.
 //
-// Included once, by vm_page_list.cc, which every user of the page list links.
-
-#ifndef VMPL_CORE_SRC_GDB_AUTOLOAD_H_
-#define VMPL_CORE_SRC_GDB_AUTOLOAD_H_
+// A translation unit of its own, in the core library and in its freestanding build. Nothing calls
+// into it, and a linker takes a member out of a static library only for a symbol something needs,
+// so the library makes every program that links it need `vmpl_gdb_autoload` (an INTERFACE link
+// option -u in core/CMakeLists.txt and kernel/CMakeLists.txt). A program that links
+// libvmpl_core.a by hand passes `-Wl,-u,vmpl_gdb_autoload` itself.
 
 #ifndef VMPL_GDB_SOURCE_DIR
 #error "VMPL_GDB_SOURCE_DIR must name the gdb/ folder of the source tree (core/CMakeLists.txt)"
@@ -40,4 +41,5 @@ asm(".pushsection \".debug_gdb_scripts\", \"MS\",%progbits,1\n"
     ".popsection\n");
 // clang-format on
 
-#endif  // VMPL_CORE_SRC_GDB_AUTOLOAD_H_
+// The symbol the -u link option asks for; its value means nothing.
+extern "C" const char vmpl_gdb_autoload = 0;

@@ -187,9 +187,9 @@ ListDump DumpPageList(const std::string& name, const std::string& role, const Vm
 
 namespace {
 
-// Where Pop takes the item at skewed position |cur| from (spec section 6.1): the head if the
-// range does not start on a node boundary and |cur| is in its first node; otherwise the middle
-// unless |cur| is in the node that holds the end of the range; otherwise the tail.
+// Where Pop takes the item at skewed position |cur| from (docs/semantics.md section 9.1): the head
+// if the range does not start on a node boundary and |cur| is in its first node; otherwise the
+// middle unless |cur| is in the node that holds the end of the range; otherwise the tail.
 const char* SplicePart(uint64_t start, uint64_t end, uint64_t cur) {
   if (start % kNodeSpan != 0 && ROUNDDOWN(cur, kNodeSpan) == ROUNDDOWN(start, kNodeSpan)) {
     return "head";

@@ -41,7 +41,7 @@ struct SlotDump {
   size_t index = 0;     // slot index in its node, 0..15
   uint64_t offset = 0;  // VMO offset (unskewed)
   SlotKind kind = SlotKind::kMarker;
-  uint64_t raw = 0;  // the slot's raw_ encoding (spec section 2.1)
+  uint64_t raw = 0;  // the slot's raw_ encoding (docs/semantics.md section 2.2)
 
   // kPage
   uintptr_t page = 0;  // vm_page_t address (differs between runs)
@@ -92,7 +92,7 @@ struct ListDump {
   std::vector<std::string> violations;  // vmpl::Validate, as Violation::ToString()
 };
 
-// One of the splice list's three parts (spec section 6.1).
+// One of the splice list's three parts (docs/semantics.md section 9.1).
 struct SplicePartDump {
   std::string name;  // "head", "middle" or "tail"
   uint64_t start = 0;
@@ -128,7 +128,8 @@ ListDump DumpPageList(const std::string& name, const std::string& role, const Vm
 
 // Describes |splice| without changing it, and validates it. |splice| must cover
 // [offset, offset + length) (the TakePages arguments: the splice list does not expose its range).
-// Positions are attributed to head, middle and tail by the rule Pop follows (spec section 6.1).
+// Positions are attributed to head, middle and tail by the rule Pop follows (docs/semantics.md
+// section 9.1).
 SpliceDump DumpSpliceList(const std::string& name, const std::string& role,
                           const VmPageSpliceList& splice, uint64_t offset, uint64_t length);
 

@@ -1,6 +1,6 @@
-// The text view of PageListDump models: one header line per list, then per node its key and the
-// VMO offsets it covers, then one line per populated slot in the wording of the kernel's own page
-// list dump (spec section 11), so the output reads familiar to kernel engineers:
+// The text view of PageListDump models: one header line per list, then per node its key and the VMO
+// offsets it covers, then one line per populated slot in the wording of the kernel's own page list
+// dump (the words of docs/snapshot-format.md), so the output reads familiar to kernel engineers:
 //
 //   list clone: skew 0x5000, 4 nodes, 9 pages, 2 references, 2 markers, 4 intervals, 704 heap bytes
 //     node key 0x40000 covers offsets [0x3b000, 0x4b000)

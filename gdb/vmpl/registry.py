@@ -1,10 +1,10 @@
 """Reading vmpl's registry of page lists (docs/registry-format.md) out of the inferior.
 
 Only the symbol `vmpl_registry` is needed, not its type, so this also works on a binary built
-without debug info. The registry is untrusted memory like the rest: its header is checked
-(magic, version, entry size, capacity), entries are read a chunk at a time (a corrupt capacity
-costs reads, not memory), names are escaped for the terminal, and a registry a writer was
-changing when the process stopped is reported as torn (section 5.2), not refused.
+without debug info. The registry is untrusted memory like the rest: its header is checked (magic,
+version, entry size, capacity), entries are read a chunk at a time (a corrupt capacity costs reads,
+not memory), names are escaped for the terminal, and a registry a writer was changing when the
+process stopped is reported as torn (docs/registry-format.md, section 5.2), not refused.
 """
 
 from __future__ import annotations

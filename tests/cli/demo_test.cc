@@ -80,7 +80,8 @@ TEST(VmplDemo, ExitsZeroAndPrintsEveryKindOfSlot) {
   const RunResult run = RunVmpl(DemoArgs(seed));
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
 
-  // One pattern per kind of line the demo promises (spec section 11 wording).
+  // One pattern per kind of line the demo promises (the kernel dump's wording,
+  // docs/snapshot-format.md).
   const std::vector<std::pair<std::string, std::string>> expected = {
       {"list header", R"(\nlist clone: skew 0x5000, \d+ nodes, )"},
       {"node line", R"(\n  node key 0x[0-9a-f]+ covers offsets \[0x[0-9a-f]+, 0x[0-9a-f]+\)\n)"},

@@ -1,5 +1,6 @@
-// A slot's raw encoding (VmPageOrMarker::raw_, spec section 2.1) decoded from the value alone:
-// what a reader of another process's memory can say without following the page pointer.
+// A slot's raw encoding (VmPageOrMarker::raw_, docs/semantics.md section 2.2) decoded from the
+// value alone: what a reader of another process's memory can say without following the page
+// pointer.
 //
 // Two forms: DescribeRawSlot, one line of text for the CLI, and DecodeRawSlot, the fields one by
 // one. The fields are those of the shared test vectors (tests/vectors/slots.json), which the gdb

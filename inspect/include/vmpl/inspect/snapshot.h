@@ -1,4 +1,5 @@
-// vmpl::inspect::Snapshot: what every source produces and every view renders (DESIGN.md).
+// vmpl::inspect::Snapshot: what every source produces and every view renders
+// (docs/architecture.md, Principles: sources and views).
 //
 // A snapshot is plain data copied out of a target: for each list its address, registry id and
 // name, skew, and its nodes (address, key, canary, 16 raw slots) in key order; for a splice list

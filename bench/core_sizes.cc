@@ -1,7 +1,7 @@
-// core_sizes: prints the sizes the page list's memory layout is pinned to (spec section 9.4/9.5)
-// and exits 1 if one differs from its target (the kernel's, except where noted). No test framework:
-// run it after any change to the core's classes, or read the same numbers in core_bench's JSON
-// "context".
+// core_sizes: prints the sizes the page list's memory layout is pinned to (docs/semantics.md
+// sections 12.4, 12.5) and exits 1 if one differs from its target (the kernel's, except where
+// noted). No test framework: run it after any change to the core's classes, or read the same
+// numbers in core_bench's JSON "context".
 
 #include <stddef.h>
 #include <stdio.h>

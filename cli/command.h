@@ -21,7 +21,7 @@ class App;
 
 namespace vmpl::cli {
 
-// Exit codes shared by every subcommand (DESIGN.md, "Command line").
+// Exit codes shared by every subcommand (docs/architecture.md, Principles: command line).
 enum ExitCode : int {
   kExitOk = 0,          // everything fine
   kExitProblems = 1,    // the command ran and found problems (violations, leaks)

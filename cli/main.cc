@@ -1,4 +1,4 @@
-// vmpl: one binary, git/bpftool-style subcommands (DESIGN.md, "Command line").
+// vmpl: one binary, git/bpftool-style subcommands (docs/architecture.md, Principles: command line).
 //
 // main() only builds the root command, lets every subcommand file register itself (command.h),
 // parses, and runs the selected subcommand. Exit codes: 0 fine, 1 problems found, 2 usage error,

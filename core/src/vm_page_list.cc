@@ -1,6 +1,5 @@
 // The out-of-line part of the page list: node management, lookups, zero intervals, merging and
-// splicing. Written from the behaviour described in the reference specification (see
-// docs/architecture.md); section numbers below refer to it.
+// splicing. It does what docs/semantics.md describes; the section numbers below refer to it.
 
 #include <fbl/alloc_checker.h>
 #include <vm/vm_page_list.h>
@@ -174,7 +173,7 @@ VmPageOrMarker* VmPageList::LookupSlot(uint64_t offset) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Lookups (section 4.3, 4.4)
+// Lookups (sections 4.1 to 4.4)
 
 const VmPageOrMarker* VmPageList::Lookup(uint64_t offset) const {
   return const_cast<VmPageList*>(this)->LookupSlot(offset);
@@ -252,7 +251,7 @@ ktl::pair<VmPageOrMarker*, bool> VmPageList::LookupOrAllocateCheckForInterval(ui
     return {slot, in_interval};
   }
 
-  // Split [start, end] into [start, offset) [offset] (offset, end] (section 4.4 step 6 on).
+  // Split [start, end] into [start, offset) [offset] (offset, end] (section 4.4, steps 4 to 8).
   DEBUG_ASSERT(found_interval && found_interval->IsIntervalZero());
   DEBUG_ASSERT(slot->IsEmpty() || slot->IsIntervalStart() || slot->IsIntervalEnd());
   const VmPageOrMarker::IntervalDirtyState dirty_state =
@@ -348,7 +347,7 @@ ktl::pair<VmPageOrMarker*, bool> VmPageList::LookupOrAllocateCheckForInterval(ui
 }
 
 // ---------------------------------------------------------------------------------------------
-// Removal and queries (section 4.5, 4.6)
+// Removal and queries (sections 5.1 to 5.3)
 
 void VmPageList::ReturnEmptySlot(uint64_t offset) {
   VMPL_TRACE_OP(this, kReturnEmptySlot, offset, 0);
@@ -388,7 +387,7 @@ bool VmPageList::HasNoPageOrRef() const {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Interval membership (section 4.10)
+// Interval membership (section 5.4)
 
 bool VmPageList::IsOffsetInInterval(uint64_t offset) const {
   if (!SkewedOffsetFits(offset, list_skew_)) {
@@ -524,7 +523,7 @@ ktl::pair<const VmPageOrMarker*, uint64_t> VmPageList::FindIntervalEndForStart(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Zero intervals (section 4.8)
+// Zero intervals (section 7)
 
 zx_status_t VmPageList::AddZeroIntervalInternal(uint64_t start_offset, uint64_t end_offset,
                                                 VmPageOrMarker::IntervalDirtyState dirty_state,
@@ -763,7 +762,7 @@ zx_status_t VmPageList::PopulateSlotsInInterval(uint64_t start_offset, uint64_t 
   }
 
   // Overwrite every slot in [inner_start, inner_last] with a Slot sentinel, handing out the
-  // awaiting-clean length a page at a time from the front (section 4.8).
+  // awaiting-clean length a page at a time from the front (section 7.4, step 4).
   auto node = list_.find(NodeOffset(inner_start));
   uint64_t awaiting_clean_len =
       node->Lookup(NodeIndex(inner_start)).GetZeroIntervalAwaitingCleanLength();
@@ -876,7 +875,7 @@ zx_status_t VmPageList::ClipIntervalEnd(uint64_t interval_end, uint64_t len) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Merging and splicing (section 4.9)
+// Merging and splicing (section 8)
 
 void VmPageList::MergeFrom(
     VmPageList& other, const uint64_t offset, const uint64_t end_offset,
@@ -1044,7 +1043,7 @@ VmPageSpliceList VmPageList::TakePages(uint64_t offset, uint64_t length) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// VmPageSpliceList (section 6)
+// VmPageSpliceList (section 9)
 
 VmPageSpliceList::VmPageSpliceList() : VmPageSpliceList(0, 0, 0) {}
 

@@ -84,7 +84,7 @@ def _print_problems(view, limit: Optional[int] = None) -> None:
         gdb.write("  ... %d more\n" % (len(view.problems) - limit))
 
 
-_VM_PAGE_T_SIZE = 48  # sizeof(vm_page_t) in every kernel generation (spec 9.6)
+_VM_PAGE_T_SIZE = 48  # sizeof(vm_page_t) in every kernel generation (docs/semantics.md 12.6)
 
 
 def _page_readable(page: int, known: dict[int, bool]) -> bool:

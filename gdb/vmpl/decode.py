@@ -1,8 +1,8 @@
 """Decoding of one VmPageOrMarker raw_ value (V2 encoding), without gdb.
 
-Mirrors the bit layout of VmPageOrMarker in core/include/vm/vm_page_list.h (spec section 2) and
-the C++ decoder inspect/src/raw_slot.cc, so that the printers, the inspector and the shared test
-vectors (tests/vectors/slots.json) agree on every value.
+Mirrors the bit layout of VmPageOrMarker in core/include/vm/vm_page_list.h (docs/semantics.md
+section 2.2) and the C++ decoder inspect/src/raw_slot.cc, so that the printers, the inspector and
+the shared test vectors (tests/vectors/slots.json) agree on every value.
 
 decode(raw) gives the fields as a dict, with exactly these keys:
 
@@ -48,7 +48,7 @@ __all__ = ["decode", "describe", "anomalies", "split_text", "check_vectors", "ma
 
 MASK64 = (1 << 64) - 1
 
-# Low two bits: the type (spec 2.1).
+# Low two bits: the type (docs/semantics.md section 2.2).
 TYPE_MASK = 0x3
 PAGE_TYPE = 0
 MARKER_TYPE = 1

@@ -1,6 +1,6 @@
 """gdb pretty-printers for the page list's types (ours and a real Zircon kernel's).
 
-Types matched by name (spec 9.7): VmPageOrMarker, VmPageOrMarkerRef,
+Types matched by name (docs/semantics.md section 12.7): VmPageOrMarker, VmPageOrMarkerRef,
 VmPageOrMarker::ReferenceValue, VmPageListNode, VmPageList, VmPageSpliceList, VMPLCursor and
 the fbl::WAVLTree of VmPageListNode. Lists are read through model.py (one read_memory per
 node, struct unpacking), so a 10,000-node list prints in well under a second.
@@ -266,7 +266,8 @@ class CursorPrinter:
             node_address, node.key, index, model.describe_slot(node.slots[index]))
 
 
-# The tree's full name is a long template (spec 9.7); its iterators are nested in it.
+# The tree's full name is a long template (docs/semantics.md section 12.7); its iterators are nested
+# in it.
 _TREE = re.compile(r"^fbl::WAVLTree<.*VmPageListNode.*>$")
 
 

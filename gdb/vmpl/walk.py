@@ -1,15 +1,15 @@
 """Reading page lists out of the inferior's memory, safely, for the printers and commands.
 
-Mirrors the walk of inspect/src/decoder.cc (spec section 9): the fbl WAVL tree of
+Mirrors the walk of inspect/src/decoder.cc (docs/semantics.md section 12): the fbl WAVL tree of
 VmPageListNode keyed by obj_offset_, sentinels equal to the tree's address with bit 0 set, and
 the same checks on every node: alignment, readability, the "PLST" canary, parent links, key
 alignment, range and order, the tree's count. Memory is untrusted: nothing here raises on bad
 memory; every problem is recorded as (address, message) and the walk is bounded by the
 `vmpl max-nodes` parameter and cycle-safe (a node is visited once).
 
-Offsets come from the inferior's debug info when it has the types (so a real kernel's DWARF
-layout is honoured) and fall back to vmpl's own layout (spec 9.4, 9.5) when it has not. Each node
-is read with one read_memory call and unpacked with struct, never through gdb.Value.
+Offsets come from the inferior's debug info when it has the types (so a real kernel's DWARF layout
+is honoured) and fall back to vmpl's own layout (docs/semantics.md 12.4, 12.5) when it has not. Each
+node is read with one read_memory call and unpacked with struct, never through gdb.Value.
 """
 
 from __future__ import annotations

@@ -89,7 +89,7 @@ bool TraceRingCreate(uint64_t capacity, uint64_t tsc_hz) {
   g_ring.producers[kKernelProducer].tid = 1;
   g_ring.records = reinterpret_cast<RingRecord*>(memory + header_size);
   g_ring.capacity = capacity;
-  // Slot i starts out as if position i had come and gone (section 4).
+  // Slot i starts out as if position i had come and gone (docs/ring-format.md, section 4).
   for (uint64_t i = 0; i < capacity; i++) {
     RingRecord& record = g_ring.records[i];
     memset(&record, 0, sizeof(record));

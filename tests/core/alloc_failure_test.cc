@@ -416,7 +416,8 @@ class Workload {
         (*r)++;
         FreeContent(p);
       });
-      // On a conflict the item of |from| wins and |onto|'s is released (spec 4.9).
+      // On a conflict the item of |from| wins and |onto|'s is released (docs/semantics.md
+      // section 8.2).
       size_t expected_releases = 0;
       for (const auto& [o, c] : from.model.content) {
         expected_releases += onto.model.content.count(o);
@@ -631,8 +632,8 @@ uint64_t AllocationsOf(const Reference& ref, const std::string& prefix) {
 
 TEST(VmPageListAllocFailure, WorkloadAllocates) {
   const Reference ref = RunReference();
-  // The steps meant to allocate do: a node each for new nodes, neighbours for splits, middle
-  // nodes for PopulateSlotsInInterval and Append (spec sections 4.4, 4.8, 6.2).
+  // The steps meant to allocate do: a node each for new nodes, neighbours for splits, middle nodes
+  // for PopulateSlotsInInterval and Append (docs/semantics.md sections 4.4, 7.4, 9.2).
   EXPECT_GE(AllocationsOf(ref, "fill A at " + Hex(Pg(5))), 1u);
   EXPECT_GE(AllocationsOf(ref, "AddZeroInterval A [" + Hex(Pg(100))), 2u);
   EXPECT_GE(AllocationsOf(ref, "fill A at " + Hex(Pg(128))), 2u);

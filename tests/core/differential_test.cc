@@ -165,7 +165,8 @@ struct ComparePredicate {
   }
 };
 
-// The calls ForEveryPageAndContiguousRunInRange must make (spec 4.7), computed from the model.
+// The calls ForEveryPageAndContiguousRunInRange must make (docs/semantics.md section 6.3), computed
+// from the model.
 std::vector<RunEvent> ExpectedContiguousRuns(const PageListModel& m, const ComparePredicate& cmp,
                                              uint64_t start, uint64_t end) {
   std::vector<RunEvent> out;
@@ -1427,8 +1428,8 @@ class DifferentialRun {
       const auto violations = vmpl::Validate(*temp.list);
       EXPECT_TRUE(violations.empty()) << Where() << Violations(violations);
     }
-    // Preconditions (spec 4.9): no intervals in the source; none in the nodes of dst that
-    // receive content.
+    // Preconditions (docs/semantics.md section 8): no intervals in the source; none in the nodes of
+    // dst that receive content.
     const uint64_t dst_node_end =
         ROUNDUP(dst.model.skew() + pages * kPage, kNodeSpan) - dst.model.skew();
     const bool dst_ok =
@@ -1534,8 +1535,9 @@ class DifferentialRun {
       return std::pair<int, uint64_t>(
           static_cast<int>(c.kind), c.IsPage() ? reinterpret_cast<uintptr_t>(c.page) : c.reference);
     };
-    // On a conflict the item of |this| takes the slot and what |other| held is released (spec
-    // 4.9 and the kernel's code; the header's note at MergeOnto explains the stale comment).
+    // On a conflict the item of |this| takes the slot and what |other| held is released
+    // (docs/semantics.md section 8.2, as in the kernel's code; the header's note at MergeOnto
+    // explains the stale comment).
     for (const auto& [o, c] : from.model.content) {
       auto it = onto.model.content.find(o);
       if (it != onto.model.content.end()) {

@@ -3,17 +3,17 @@
 // PopulateSlotsInInterval, ReturnIntervalSlot, ClipIntervalStart/End and
 // ReplacePageWithZeroInterval, including the awaiting-clean length (ACL) bookkeeping.
 //
-// Every expected value below is derived by hand from the reference header and the prose spec
-// (reference/zircon-page-list-spec.md: 4.4 for splits, 4.8 for intervals), never by running the
-// code. Offsets are written in pages: Pg(5) is byte offset 5 * PAGE_SIZE; a node covers 16 pages.
-// Layouts are written as "page:Kind" with the ACL of a Start or Slot in pages, e.g.
-// "2:Start(acl=5) 8:End". Each test ends with vmpl::Validate on its lists, and the fixture checks
-// that every page it allocated went back to the allocator.
+// Every expected value below is derived by hand from the kernel's header and docs/semantics.md
+// (section 4.4 for splits, section 7 for intervals), never by running the code. Offsets are written
+// in pages: Pg(5) is byte offset 5 * PAGE_SIZE; a node covers 16 pages. Layouts are written as
+// "page:Kind" with the ACL of a Start or Slot in pages, e.g. "2:Start(acl=5) 8:End". Each test ends
+// with vmpl::Validate on its lists, and the fixture checks that every page it allocated went back
+// to the allocator.
 //
 // Note on ReturnIntervalSlot: returning a slot merges it with neighbouring Slot sentinels too
-// (spec 4.8 steps 5-6), so a run of populated slots is only restored to one interval when the
-// slots are returned in an order that absorbs them pairwise; the orders used below are worked
-// out by hand for each case.
+// (docs/semantics.md sections 7.2 and 7.5), so a run of populated slots is only restored to one
+// interval when the slots are returned in an order that absorbs them pairwise; the orders used
+// below are worked out by hand for each case.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -35,7 +35,7 @@ namespace {
 using IntervalHandling = VmPageList::IntervalHandling;
 
 constexpr uint64_t kPageSize = PAGE_SIZE;
-constexpr uint64_t kMaxSize = 0xFFFF'FFFF'FFFE'0000;  // spec section 1
+constexpr uint64_t kMaxSize = 0xFFFF'FFFF'FFFE'0000;  // docs/semantics.md section 1.2
 constexpr auto kDirty = VmPageOrMarker::IntervalDirtyState::Dirty;
 
 constexpr uint64_t Pg(uint64_t n) { return n * kPageSize; }
@@ -211,7 +211,7 @@ class VmPageListIntervalTest : public ::testing::Test {
 uint64_t Allocs() { return vmpl::AllocFailureInjector::count(); }
 
 // ---------------------------------------------------------------------------------------------
-// AddZeroInterval (spec 4.8).
+// AddZeroInterval (docs/semantics.md section 7.2).
 
 TEST_F(VmPageListIntervalTest, AddZeroIntervalSinglePageIsASlot) {
   VmPageList pl;
@@ -421,7 +421,7 @@ TEST_F(VmPageListIntervalTest, AddZeroIntervalAllocationFailureLeavesListUnchang
 }
 
 // ---------------------------------------------------------------------------------------------
-// IsOffsetInZeroInterval (spec 4.10).
+// IsOffsetInZeroInterval (docs/semantics.md section 5.4).
 
 TEST_F(VmPageListIntervalTest, IsOffsetInZeroIntervalAtSentinelsInsideAndJustOutside) {
   VmPageList pl;
@@ -485,7 +485,7 @@ TEST_F(VmPageListIntervalTest, IsOffsetInZeroIntervalBetweenIntervalsAndContent)
 }
 
 // ---------------------------------------------------------------------------------------------
-// LookupOrAllocate in the interval-aware modes (spec 4.4).
+// LookupOrAllocate in the interval-aware modes (docs/semantics.md section 4.3).
 
 class IntervalModeTest : public VmPageListIntervalTest,
                          public ::testing::WithParamInterface<IntervalHandling> {
@@ -663,7 +663,7 @@ INSTANTIATE_TEST_SUITE_P(IntervalModes, IntervalModeTest,
                          ModeName);
 
 // ---------------------------------------------------------------------------------------------
-// SplitInterval in detail (spec 4.4 steps 6-8).
+// SplitInterval in detail (docs/semantics.md section 4.4, steps 4-8).
 
 TEST_F(VmPageListIntervalTest, SplitNextToStartTurnsStartIntoSlot) {
   VmPageList pl;
@@ -926,7 +926,7 @@ TEST_F(VmPageListIntervalTest, SplitSlotFilledWithPageIsNoLongerInAnInterval) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// ReturnIntervalSlot undoes a split (spec 4.8).
+// ReturnIntervalSlot undoes a split (docs/semantics.md section 7.5).
 
 struct SplitCase {
   uint64_t start;  // interval [start, end) in pages
@@ -992,7 +992,7 @@ TEST_F(VmPageListIntervalTest, ReturnIntervalSlotOfIsolatedSlotKeepsIt) {
 
 // ---------------------------------------------------------------------------------------------
 // Awaiting-clean length merge rules of AddZeroIntervalInternal, reached through
-// ReturnIntervalSlot (spec 4.8 steps 5-6).
+// ReturnIntervalSlot (docs/semantics.md section 7.3).
 
 struct AclCase {
   uint64_t a;  // ACL of the left interval's start sentinel (pages)
@@ -1129,7 +1129,7 @@ INSTANTIATE_TEST_SUITE_P(Rules, AclRightSlotMergeTest,
                          AclName);
 
 // ---------------------------------------------------------------------------------------------
-// PopulateSlotsInInterval (spec 4.8).
+// PopulateSlotsInInterval (docs/semantics.md section 7.4).
 
 TEST_F(VmPageListIntervalTest, PopulateWholeIntervalThenReturnAscending) {
   VmPageList pl;
@@ -1351,7 +1351,7 @@ TEST_F(VmPageListIntervalTest, PopulateCarriesRemainingAclOntoFollowingSlot) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// ClipIntervalStart / ClipIntervalEnd (spec 4.8).
+// ClipIntervalStart / ClipIntervalEnd (docs/semantics.md section 7.6).
 
 TEST_F(VmPageListIntervalTest, ClipIntervalStart) {
   VmPageList pl;
@@ -1499,7 +1499,7 @@ TEST_F(VmPageListIntervalTest, ClipIntervalEndAllocationFailure) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// ReplacePageWithZeroInterval (spec 4.8).
+// ReplacePageWithZeroInterval (docs/semantics.md section 7.7).
 
 TEST_F(VmPageListIntervalTest, ReplaceIsolatedPageWithSlot) {
   VmPageList pl;

@@ -1,23 +1,24 @@
-// Memory-layout tests: the x86-64 layout of spec section 9, read back through raw memory exactly as
-// a debugger (gdb printer, `vmpl inspect`) reads it. Every private field is found at its offset,
-// never through an accessor, so a layout change that the code would not notice breaks here.
+// Memory-layout tests: the x86-64 layout of docs/semantics.md section 12, read back through raw
+// memory exactly as a debugger (gdb printer, `vmpl inspect`) reads it. Every private field is found
+// at its offset, never through an accessor, so a layout change that the code would not notice
+// breaks here.
 //
 // Layouts checked (offsets in bytes):
 //
-//   VmPageListNode (176, align 8)          VmPageList (40)
+//   VmPageListNode (176, align 8)          VmPageList (48; the kernel's 40)
 //     0  wavl_node_state_.parent_            0  list_.root_
 //     8  wavl_node_state_.left_              8  list_.left_most_
 //    16  wavl_node_state_.right_            16  list_.right_most_
 //    24  wavl_node_state_.rank_ (bool)      24  list_.count_
 //    32  canary_.magic_ = 0x504C5354        32  list_skew_
-//    40  obj_offset_
+//    40  obj_offset_                        40  node_table_ (vmpl's own)
 //    48  pages_[16] (8 bytes each)          VMPLCursor (16): node_ iterator @0, index_ (uint) @8
 //
 //   vm_page_t (48): queue_node @0, paddr_priv @0x10, object @0x18 (page_offset_priv @0x20,
 //   page_queue_priv @0x28, split bitfield byte @0x29), dirty_state byte @0x2A, state_priv @0x2B,
 //   loaned_state_priv @0x2C.
 //
-//   VmPageSpliceList: spec 6.1/9.5 gives the V2 layout (offset_ 0, length_ 8, pos_ 16, head_ 24,
+//   VmPageSpliceList: the kernel's V2 list is laid out as (offset_ 0, length_ 8, pos_ 16, head_ 24,
 //   middle_ 200, tail_ 232, raw_pages_ 408; 424 bytes). Our V3 list declares two more fields after
 //   pos_, in header order:
 //     0 offset_   8 length_   16 pos_   24 list_skew_   32 finalized_ (bool, 7 bytes padding)
@@ -157,7 +158,8 @@ RawTree ReadTree(const void* tree) {
           ReadAt<uintptr_t>(tree, kRightMostOff), ReadAt<uint64_t>(tree, kCountOff)};
 }
 
-// In-order walk over raw memory with the successor rule of spec 9.3, bounded by |limit| steps.
+// In-order walk over raw memory with the successor rule of docs/semantics.md section 12.3, bounded
+// by |limit| steps.
 std::vector<RawNode> WalkInOrder(const void* tree, size_t limit) {
   std::vector<RawNode> out;
   const RawTree t = ReadTree(tree);
@@ -402,7 +404,8 @@ TEST(Layout, SlotsOfListNodesAreAtOffset48) {
 }
 
 TEST(Layout, SkewedKeysAndSlotIndices) {
-  // Skew P: offset 0 is key 0 index 1; offset 15P is key 0x10000 index 0 (spec 4.2).
+  // Skew P: offset 0 is key 0 index 1; offset 15P is key 0x10000 index 0 (docs/semantics.md section
+  // 3.2).
   VmPageList list;
   list.InitializeSkew(0, kPage);
   AddMarker(list, 0);

@@ -13,7 +13,7 @@
 // the caller's back: a split the list performs is a split in the model, and a merge the list
 // performs is written out as a merge here. Offsets are unskewed byte offsets, as in the public API.
 //
-// Every mutation is the rule of zircon-page-list-spec.md (section 4) written with plain loops and
+// Every mutation is the rule of docs/semantics.md (sections 4 to 9) written with plain loops and
 // map operations; there is deliberately nothing clever in here, so that a disagreement between the
 // model and the list is a question about the list.
 //
@@ -109,7 +109,8 @@ struct Content {
 struct Interval {
   uint64_t end = 0;  // exclusive
   DirtyState dirty_state = DirtyState::Dirty;
-  // Lives on the Start (or Slot) sentinel; may exceed the interval's length (spec 2.5).
+  // Lives on the Start (or Slot) sentinel; may exceed the interval's length (docs/semantics.md
+  // section 2.5).
   uint64_t awaiting_clean_len = 0;
 
   friend bool operator==(const Interval& a, const Interval& b) = default;
@@ -259,7 +260,7 @@ class PageListModel {
   std::map<uint64_t, Content> content;
   IntervalMap intervals;
 
-  // ---- Node arithmetic (spec section 1).
+  // ---- Node arithmetic (docs/semantics.md section 3.3).
 
   // The tree key of the node that holds |offset|.
   uint64_t NodeKey(uint64_t offset) const { return ROUNDDOWN(offset + skew_, kNodeSpan); }
@@ -423,8 +424,8 @@ class PageListModel {
     return next;
   }
 
-  // ---- Mutations (spec section 4). Each states its precondition as a comment; the tests only
-  // call them when the precondition holds.
+  // ---- Mutations (docs/semantics.md sections 4 to 9). Each states its precondition as a comment;
+  // the tests only call them when the precondition holds.
 
   // LookupOrAllocateCheckForInterval(offset, split=true) on an offset inside an interval (4.4):
   // [start, end) becomes [start, offset) [offset] [offset + P, end). The left part keeps the

@@ -1,4 +1,4 @@
-// Unit tests for VmPageSpliceList (spec section 6, V2 baseline plus the V3 additions).
+// Unit tests for VmPageSpliceList (docs/semantics.md section 9: the V3 splice list).
 //
 // What is checked: TakePages over every kind of range (inside one node, starting or ending
 // mid-node, spanning several nodes with and without absent middle nodes, node aligned, a single

@@ -1,12 +1,13 @@
-// Tests of vmpl::Validate, the invariant checker (spec section 7, <vmpl/validate.h>).
+// Tests of vmpl::Validate, the invariant checker (docs/semantics.md section 11, <vmpl/validate.h>).
 //
 // Two halves:
 //   - valid lists of every shape (empty, skewed, intervals across nodes, near MAX_SIZE, and the
 //     states a random workload of real operations leaves behind) must give no violation;
-//   - each corruption, written into the raw memory of a live list at the offsets of spec 9 (the
-//     way memory goes bad in a kernel), must give a violation of the right kind that names the
-//     right address (node or list) and, for slot-level problems, the right VMO offset. Several
-//     corruptions at once must all be reported. A cycle in the tree must not hang the walk.
+//   - each corruption, written into the raw memory of a live list at the offsets of
+//     docs/semantics.md section 12 (the way memory goes bad in a kernel), must give a violation of
+//     the right kind that names the right address (node or list) and, for slot-level problems, the
+//     right VMO offset. Several corruptions at once must all be reported. A cycle in the tree must
+//     not hang the walk.
 //
 // Every corruption is a Patch that saves the original bytes and restores them when it goes out of
 // scope, before the list's destructor runs (which would otherwise abort on a bad canary).
@@ -44,7 +45,7 @@ constexpr uint64_t kPage = PAGE_SIZE;
 constexpr uint64_t kNodeSpan = 16 * kPage;
 constexpr auto kDirty = VmPageOrMarker::IntervalDirtyState::Dirty;
 
-// Raw offsets (spec 9.3, 9.4, 9.5).
+// Raw offsets (docs/semantics.md sections 12.3, 12.4, 12.5).
 constexpr size_t kParentOff = 0;
 constexpr size_t kLeftOff = 8;
 constexpr size_t kRightOff = 16;
@@ -393,7 +394,7 @@ TEST(Validate, WrongCanary) {
     EXPECT_EQ(v.size(), 1u) << Describe(v);
   }
   {
-    // A freed node reads 0 (spec 9.1).
+    // A freed node reads 0 (docs/semantics.md section 12.1).
     const uintptr_t node = t.node(1);
     Patch canary(node + kCanaryOff, uint32_t{0});
     const std::vector<Violation> v = vmpl::Validate(t.list);

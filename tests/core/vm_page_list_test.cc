@@ -1,8 +1,8 @@
 // Unit tests for every public method of VmPageList and VMPLCursor that does not create or
 // manipulate zero intervals (those are in interval_test.cc).
 //
-// Every expected value below is derived by hand from the reference header and the prose spec
-// (reference/zircon-page-list-spec.md, section numbers in the comments), never by running the code.
+// Every expected value below is derived by hand from the kernel's header and docs/semantics.md
+// (its section numbers are in the comments), never by running the code.
 // Offsets are written in pages: Pg(5) is byte offset 5 * PAGE_SIZE. A node covers 16 pages.
 // Each test ends by running vmpl::Validate on every list it used and by checking (in the fixture)
 // that every page and reference it allocated went back to the allocator.
@@ -37,7 +37,7 @@ using IntervalHandling = VmPageList::IntervalHandling;
 constexpr uint64_t kPageSize = PAGE_SIZE;
 constexpr uint64_t kFanOut = VmPageListNode::kPageFanOut;
 constexpr uint64_t kNodeSize = kPageSize * kFanOut;   // 0x10000
-constexpr uint64_t kMaxSize = 0xFFFF'FFFF'FFFE'0000;  // spec section 1
+constexpr uint64_t kMaxSize = 0xFFFF'FFFF'FFFE'0000;  // docs/semantics.md section 1.2
 constexpr auto kDirty = VmPageOrMarker::IntervalDirtyState::Dirty;
 
 constexpr uint64_t Pg(uint64_t n) { return n * kPageSize; }
@@ -185,13 +185,13 @@ std::string Layout(const VmPageList& pl) {
   return out;
 }
 
-// Number of nodes, from the documented heap accounting (spec 4.6).
+// Number of nodes, from the documented heap accounting (docs/semantics.md section 5.3).
 uint64_t NodeCount(const VmPageList& pl) {
   return pl.HeapAllocationBytes() / sizeof(VmPageListNode);
 }
 
 // The number of distinct nodes a set of (unskewed) offsets lands in, from the skew arithmetic of
-// spec section 1: node key = ROUNDDOWN(offset + skew, 64 KiB).
+// docs/semantics.md section 3.3: node key = ROUNDDOWN(offset + skew, 64 KiB).
 uint64_t ExpectedNodes(const std::vector<uint64_t>& page_offsets, uint64_t skew) {
   std::set<uint64_t> keys;
   for (uint64_t p : page_offsets) {
@@ -319,7 +319,7 @@ bool ComparePage(const VmPageOrMarker* p, uint64_t) { return p->IsPage(); }
 bool CompareAll(const VmPageOrMarker*, uint64_t) { return true; }
 
 // ---------------------------------------------------------------------------------------------
-// Construction, destruction, skew (spec 4.1, 4.2).
+// Construction, destruction, skew (docs/semantics.md sections 3.5, 3.2).
 
 TEST_F(VmPageListTest, DefaultConstructedListIsEmpty) {
   VmPageList pl;
@@ -333,8 +333,8 @@ TEST_F(VmPageListTest, DefaultConstructedListIsEmpty) {
 }
 
 TEST_F(VmPageListTest, DestructorAcceptsMarkersAndIntervals) {
-  // The destructor only asserts HasNoPageOrRef (spec 4.1): markers and interval sentinels may
-  // remain and are dropped with their nodes.
+  // The destructor only asserts HasNoPageOrRef (docs/semantics.md section 3.5): markers and
+  // interval sentinels may remain and are dropped with their nodes.
   {
     VmPageList pl;
     AddMarker(pl, Pg(3));
@@ -444,7 +444,7 @@ TEST_F(VmPageListTest, SkewedListReportsUnskewedOffsetsAndGroupsNodesBySkewedOff
 }
 
 // ---------------------------------------------------------------------------------------------
-// Lookup family (spec 4.3).
+// Lookup family (docs/semantics.md section 4.1).
 
 TEST_F(VmPageListTest, LookupOnAbsentNodeReturnsNull) {
   VmPageList pl;
@@ -512,7 +512,7 @@ TEST_F(VmPageListTest, LookupMutableAllowsLimitedMutation) {
   EXPECT_TRUE(LeftSplitAt(pl, Pg(9)));
   EXPECT_FALSE(RightSplitAt(pl, Pg(9)));
 
-  // Reference -> page: the split bits move into the page (spec 2.6).
+  // Reference -> page: the split bits move into the page (docs/semantics.md section 2.4).
   vm_page_t* page = vmpl::PageAllocator::Get().AllocPage();
   ASSERT_NE(page, nullptr);
   VmPageOrMarker::ReferenceValue old = pl.LookupMutable(Pg(9)).SwapReferenceForPage(page);
@@ -547,7 +547,7 @@ TEST_F(VmPageListTest, LookupMutableAllowsLimitedMutation) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// LookupOrAllocate without intervals, in every mode (spec 4.4).
+// LookupOrAllocate without intervals, in every mode (docs/semantics.md sections 4.2, 4.3).
 
 TEST_P(VmPageListModeTest, LookupOrAllocateAllocatesNodeOnce) {
   VmPageList pl;
@@ -734,7 +734,7 @@ INSTANTIATE_TEST_SUITE_P(AllModes, VmPageListModeTest,
                          ModeName);
 
 // ---------------------------------------------------------------------------------------------
-// Removal (spec 4.5).
+// Removal (docs/semantics.md sections 5.1, 5.2).
 
 TEST_F(VmPageListTest, RemoveContentReturnsPageAndErasesEmptiedNode) {
   VmPageList pl;
@@ -992,7 +992,7 @@ TEST_F(VmPageListTest, RemovePagesAndIterateGapsPropagatesErrors) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Queries (spec 4.6).
+// Queries (docs/semantics.md section 5.3).
 
 TEST_F(VmPageListTest, IsEmptyAndHasNoPageOrRefDistinguishContentKinds) {
   {
@@ -1045,7 +1045,7 @@ TEST_F(VmPageListTest, IsEmptyAndHasNoPageOrRefDistinguishContentKinds) {
 }
 
 TEST_F(VmPageListTest, HeapAllocationBytesIs176PerNode) {
-  ASSERT_EQ(sizeof(VmPageListNode), 176u);  // spec 9.4
+  ASSERT_EQ(sizeof(VmPageListNode), 176u);  // docs/semantics.md section 12.4
   VmPageList pl;
   EXPECT_EQ(pl.HeapAllocationBytes(), 0u);
   AddPage(pl, 0);
@@ -1090,7 +1090,7 @@ TEST_F(VmPageListTest, AnyPagesOrIntervalsInRange) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Iteration (spec 4.7).
+// Iteration (docs/semantics.md section 6).
 
 TEST_F(VmPageListTest, ForEveryPageVisitsEverySlotInOffsetOrder) {
   VmPageList pl;
@@ -1789,7 +1789,7 @@ TEST_F(VmPageListTest, ContiguousRunCallbackErrorsPropagate) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Move construction and assignment (spec 4.1).
+// Move construction and assignment (docs/semantics.md section 3.5).
 
 TEST_F(VmPageListTest, MoveConstructionTransfersContentsAndSkew) {
   VmPageList src;
@@ -1832,7 +1832,7 @@ TEST_F(VmPageListTest, MoveAssignmentTransfersContentsAndSkew) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// VMPLCursor (spec 5).
+// VMPLCursor (docs/semantics.md section 10).
 
 TEST_F(VmPageListTest, DefaultCursorIsInvalid) {
   VMPLCursor cursor;
@@ -1982,7 +1982,7 @@ TEST_F(VmPageListTest, CursorAllowsLimitedMutationAndSurvivesInsertion) {
   cursor.current().SetPageOrRefLeftSplit(true);
   EXPECT_TRUE(LeftSplitAt(pl, Pg(4)));
   cursor.current().SetPageOrRefLeftSplit(false);
-  // Inserting new entries is allowed while a cursor exists (spec 5).
+  // Inserting new entries is allowed while a cursor exists (docs/semantics.md section 10).
   AddPage(pl, Pg(5));
   AddPage(pl, Pg(16));
   cursor.step();
@@ -1999,7 +1999,7 @@ TEST_F(VmPageListTest, CursorAllowsLimitedMutationAndSurvivesInsertion) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// MergeFrom (spec 4.9).
+// MergeFrom (docs/semantics.md section 8.1).
 
 struct MergeLog {
   std::vector<std::pair<uint64_t, std::string>> released;  // (page in other, kind)
@@ -2157,7 +2157,7 @@ TEST_F(VmPageListTest, MergeFromSkewedListIntoUnskewedList) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// MergeOnto (spec 4.9).
+// MergeOnto (docs/semantics.md section 8.2).
 
 TEST_P(VmPageListSkewTest, MergeOntoThisWinsConflicts) {
   VmPageList pl;
@@ -2222,7 +2222,7 @@ INSTANTIATE_TEST_SUITE_P(Skews, VmPageListSkewTest,
                          ::testing::Values(uint64_t{0}, Pg(1), Pg(7), Pg(15)), SkewName);
 
 // ---------------------------------------------------------------------------------------------
-// TakePages (spec 4.9, 6).
+// TakePages (docs/semantics.md sections 8.3, 9).
 
 // Pops every entry of |splice| and returns them as "index:Kind" for the non-empty ones, freeing
 // pages and references.
@@ -2350,7 +2350,7 @@ TEST_F(VmPageListTest, TakePagesSpliceListFreesUnpoppedContentOnDestruction) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Preconditions that are DEBUG_ASSERTs (spec section 7).
+// Preconditions that are DEBUG_ASSERTs (docs/semantics.md section 11.3).
 
 class VmPageListDeathTest : public ::testing::Test {
  protected:

@@ -1,11 +1,11 @@
 // Unit tests for VmPageOrMarker, VmPageOrMarker::ReferenceValue and VmPageOrMarkerRef.
 //
-// What is checked: the bit-exact encoding of raw_ for every kind of content (spec section 2.1),
-// read through the object's memory as a debugger would; every predicate for every kind; split bits
-// on pages (vm_page_t byte 0x29, bits 5 and 6, spec 9.6) and on references (raw bits 3 and 2); the
-// V2 swap semantics that move split bits (spec 2.6); move construction and assignment; Release*;
-// the awaiting-clean length of zero intervals; and the DEBUG_ASSERTs that guard ownership (death
-// tests, skipped when VMPL_DEBUG_ASSERTS is 0).
+// What is checked: the bit-exact encoding of raw_ for every kind of content (docs/semantics.md
+// section 2.2), read through the object's memory as a debugger would; every predicate for every
+// kind; split bits on pages (vm_page_t byte 0x29, bits 5 and 6, docs/semantics.md section 12.6) and
+// on references (raw bits 3 and 2); the V2 swap semantics that move split bits (section 2.4); move
+// construction and assignment; Release*; the awaiting-clean length of zero intervals; and the
+// DEBUG_ASSERTs that guard ownership (death tests, skipped when VMPL_DEBUG_ASSERTS is 0).
 //
 // Interval sentinels can only be minted by VmPageList, so they are produced with AddZeroInterval
 // and read back with Lookup.
@@ -32,8 +32,9 @@ constexpr uint64_t kPage = PAGE_SIZE;
 constexpr auto kDirty = VmPageOrMarker::IntervalDirtyState::Dirty;
 using RefValue = VmPageOrMarker::ReferenceValue;
 
-static_assert(sizeof(VmPageOrMarker) == 8, "raw_ is the only member (spec 2.1)");
-static_assert(RefValue::kAlignBits == 4, "references keep 4 low bits for metadata (spec 2.1)");
+static_assert(sizeof(VmPageOrMarker) == 8, "raw_ is the only member (docs/semantics.md 2.2)");
+static_assert(RefValue::kAlignBits == 4,
+              "references keep 4 low bits for metadata (docs/semantics.md 2.2)");
 
 // The 8 bytes of a slot, as a debugger reads them.
 uint64_t RawOf(const VmPageOrMarker& p) {
@@ -43,7 +44,7 @@ uint64_t RawOf(const VmPageOrMarker& p) {
 }
 
 // The bitfield byte of vm_page_t at 0x29: pin_count:5, cow_left_split:1, cow_right_split:1,
-// always_need:1 (spec 9.6).
+// always_need:1 (docs/semantics.md section 12.6).
 uint8_t SplitByte(const vm_page_t* page) {
   uint8_t byte;
   memcpy(&byte, reinterpret_cast<const unsigned char*>(page) + 0x29, 1);
@@ -264,12 +265,13 @@ TEST(VmPageOrMarker, AwaitingCleanLengthThroughRef) {
   VmPageOrMarkerRef start = list.LookupMutable(0);
   ASSERT_TRUE(start);
   start.SetZeroIntervalAwaitingCleanLength(3 * kPage);
-  EXPECT_EQ(RawOf(*start), 0x3087u) << "spec 2.1 worked value";
+  EXPECT_EQ(RawOf(*start), 0x3087u) << "docs/semantics.md section 2.2 worked value";
   EXPECT_EQ(start->GetZeroIntervalAwaitingCleanLength(), 3 * kPage);
   EXPECT_TRUE(start->IsIntervalStart()) << "ACL does not disturb the sentinel";
   EXPECT_TRUE(start->IsZeroIntervalDirty());
 
-  // Larger than the interval is legal (spec 2.5) and stored in bits 12..63 verbatim.
+  // Larger than the interval is legal (docs/semantics.md section 2.5) and stored in bits 12..63
+  // verbatim.
   start.SetZeroIntervalAwaitingCleanLength(0x12345 * kPage);
   EXPECT_EQ(RawOf(*start), 0x12345087u);
   EXPECT_EQ(start->GetZeroIntervalAwaitingCleanLength(), 0x12345 * kPage);
@@ -413,7 +415,7 @@ TEST(VmPageOrMarker, ReferenceSplitBitsAreRawBits3And2) {
 }
 
 // ------------------------------------------------------------------------------------------------
-// Swaps (spec 2.6: split bits are moved)
+// Swaps (docs/semantics.md section 2.4: split bits are moved)
 // ------------------------------------------------------------------------------------------------
 
 TEST(VmPageOrMarker, SwapReferenceForPageMovesSplitBitsIntoPage) {
@@ -550,8 +552,9 @@ TEST(VmPageOrMarker, MoveAssignmentOverEmptyMarkerAndSentinelIsAllowed) {
   EXPECT_EQ(RawOf(rsrc), 0u);  // NOLINT(bugprone-use-after-move)
   (void)mdst.ReleaseReference();
 
-  // Over an interval sentinel: the list's slot after a split-free lookup of a Slot sentinel. Take
-  // a standalone sentinel out with RemoveContent (it works on any type, spec 4.5).
+  // Over an interval sentinel: the list's slot after a split-free lookup of a Slot sentinel. Take a
+  // standalone sentinel out with RemoveContent (it works on any type, docs/semantics.md section
+  // 5.1).
   VmPageList list;
   ASSERT_EQ(list.AddZeroInterval(7 * kPage, 8 * kPage, kDirty), ZX_OK);
   VmPageOrMarker sentinel = list.RemoveContent(7 * kPage);

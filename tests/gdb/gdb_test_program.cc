@@ -187,7 +187,7 @@ void BuildBig() {
   }
 }
 
-// The link fields at the start of a node (spec 9.2): parent_, left_, right_.
+// The link fields at the start of a node (docs/semantics.md section 12.2): parent_, left_, right_.
 uint64_t* Link(VmPageListNode* node, int index) {
   return reinterpret_cast<uint64_t*>(node) + index;
 }
@@ -235,7 +235,8 @@ Damage DoDamage(const char* kind) {
     return Overwrite(Link(root, 2), *Link(root, 2) + 4, 8);
   }
   if (strcmp(kind, "count") == 0) {
-    // count_ is the fourth word of the tree (spec 9.3), which is the first member of the list.
+    // count_ is the fourth word of the tree (docs/semantics.md section 12.3), which is the first
+    // member of the list.
     return Overwrite(reinterpret_cast<uint64_t*>(&victim_list) + 3, 0x7fffffffffff, 8);
   }
   if (strcmp(kind, "unreadable-page") == 0) {

@@ -130,7 +130,7 @@ TEST(SlotVectors, FileCoversEveryCase) {
   EXPECT_EQ(splits, (std::set<std::string>{"..", "L.", ".R", "LR"}));
   EXPECT_EQ(interval_states.size(), 16u) << "every sentinel with every dirty state";
   EXPECT_TRUE(awaiting_clean);
-  // The worked encodings of the spec, section 2.1.
+  // The worked encodings of docs/semantics.md section 2.2.
   for (uint64_t worked : {0x87, 0x8B, 0x83, 0x3087, 0x1A, 0x16, 0x1E}) {
     EXPECT_TRUE(raws.count(worked)) << std::hex << "missing worked encoding 0x" << worked;
   }

@@ -147,7 +147,7 @@ TEST(NodeMapTest, ZeroIntervalsAcrossNodes) {
 }
 
 // The core only writes dirty intervals (as Zircon today), so untracked and clean ones are drawn
-// from a synthetic snapshot: raw values as spec section 2 encodes them.
+// from a synthetic snapshot: raw values encoded as docs/semantics.md section 2.2 says.
 TEST(NodeMapTest, UntrackedAndCleanIntervals) {
   constexpr uint64_t kInterval = 0x3;
   constexpr uint64_t kStart = 1 << 2, kEnd = 2 << 2;  // sentinel; 0 is a single slot

@@ -57,7 +57,7 @@ using vmpl::tui::Style;
 
 constexpr uint64_t kNode = VmPageListNode::kPageFanOut * PAGE_SIZE;
 
-// Raw interval sentinels as spec section 2 encodes them, for hand-made snapshots.
+// Raw interval sentinels encoded as docs/semantics.md section 2.2 says, for hand-made snapshots.
 constexpr uint64_t kInterval = 0x3;
 constexpr uint64_t kSlotSentinel = 0 << 2, kStart = 1 << 2, kEnd = 2 << 2, kBadSentinel = 3 << 2;
 constexpr uint64_t kUntracked = 0 << 6, kClean = 1 << 6, kDirtyBits = 2 << 6, kBadDirty = 3 << 6;

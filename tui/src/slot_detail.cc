@@ -133,7 +133,7 @@ void RenderSlotDetail(Frame& frame, int x, int y, int width, int height,
             fmt::format("{} ({} list at {:#x})", name, splice ? "splice" : "page", list.address));
 
   // A splice list's inline head and tail keep key 0 in memory; the VMO offsets they hold are
-  // those of the node of the list's first and last offset (spec 6.1).
+  // those of the node of the list's first and last offset (docs/semantics.md section 9.1).
   uint64_t key = node.key;
   std::string_view role;
   if (splice && &node == &list.head) {

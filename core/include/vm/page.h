@@ -1,6 +1,6 @@
 // vm_page_t: the kernel's per-physical-page structure, reduced to what the page list touches but
 // with the kernel's exact size (48 bytes) and field offsets, so a debugger reads our pages and a
-// real kernel's the same way (spec section 9.6).
+// real kernel's the same way (docs/semantics.md section 12.6).
 //
 //   0x00 queue_node            list links (splice-list raw pages, allocator free list)
 //   0x10 paddr_priv            physical address

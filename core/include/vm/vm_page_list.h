@@ -6,7 +6,8 @@
 // vmpl: this header reproduces the interface of Zircon's vm/vm_page_list.h (the "V2" generation
 // with the V3 splice list; see docs/architecture.md), so that kernel code using the page list
 // compiles against it unchanged and so that the memory layout of every class matches the kernel's.
-// The comments of the original are kept because they are the specification. Additions of vmpl are
+// The comments of the original are kept because they are the specification (docs/semantics.md
+// describes the behaviour in our own words, section by section). Additions of vmpl are
 // marked "vmpl:": the friend `vmpl::PageListAccess` (read access for the validator, inspector and
 // tests), a few read-only accessors, and private node bookkeeping helpers. The out-of-line code
 // is vmpl's own, in core/src/.

@@ -1,7 +1,8 @@
 // vmpl::Validate: the invariant checker for VmPageList and VmPageSpliceList.
 //
-// What it checks. Every invariant the kernel's header states or its code relies on (spec section
-// 7), over the live structure, reporting *every* violation rather than stopping at the first:
+// What it checks. Every invariant the kernel's header states or its code relies on (the numbered
+// invariants of docs/semantics.md section 11), over the live structure, reporting *every* violation
+// rather than stopping at the first:
 //   tree    WAVL tree shape: in-order keys, parent links, rank rule, count, left/right-most,
 //           end-of-tree sentinels (see <vmpl/wavl_check.h>)
 //   node    canary is "PLST"; key is a multiple of 64 KiB and below MAX_SIZE; no node is empty

@@ -1,11 +1,11 @@
 // vmpl::tui::IntervalsView: the TUI's table of one list's zero intervals, one row per interval.
 //
-// A zero interval is a run of VMO pages that read as zero without holding anything (spec 3): a
-// start sentinel, the empty slots after it, then an end sentinel, possibly many nodes later and
-// across stretches of the VMO with no node at all; or a single-slot sentinel for a one-page
-// interval. The node map shows them cell by cell; this table shows each as one row: first and
-// last page (VMO byte offsets), length in pages, dirty state, and the awaiting-clean length the
-// start (or single-slot) sentinel carries.
+// A zero interval is a run of VMO pages that read as zero without holding anything
+// (docs/semantics.md section 7.1): a start sentinel, the empty slots after it, then an end
+// sentinel, possibly many nodes later and across stretches of the VMO with no node at all; or a
+// single-slot sentinel for a one-page interval. The node map shows them cell by cell; this table
+// shows each as one row: first and last page (VMO byte offsets), length in pages, dirty state, and
+// the awaiting-clean length the start (or single-slot) sentinel carries.
 //
 // Broken intervals are rows too, in the problem style, with what is wrong: a start with no end, an
 // end with no start, a start (or single slot) inside an open interval, an end whose dirty state is

@@ -1,10 +1,10 @@
 // vmpl::tui::NodeMap: the TUI's view of one page list, a row per node and a cell per slot.
 //
 // Each row shows a node's key (the skewed offset of slot 0, as the tree sorts it), the VMO offset
-// of slot 0 (key - skew, spec 4.2; negative for the slots before the VMO's start in the first
-// node of a skewed list), then its 16 slots by kind. Over the cells a header gives the slot
-// indexes and marks the column at which VMO offsets are multiples of 64 KiB: with a skew of s
-// pages, slot s of every node starts a 64 KiB block of the VMO, not slot 0.
+// of slot 0 (key - skew, docs/semantics.md section 3.3; negative for the slots before the VMO's
+// start in the first node of a skewed list), then its 16 slots by kind. Over the cells a header
+// gives the slot indexes and marks the column at which VMO offsets are multiples of 64 KiB: with a
+// skew of s pages, slot s of every node starts a 64 KiB block of the VMO, not slot 0.
 //
 // Glyphs tell every kind apart without colour (the style is the colour):
 //   #  page        o  zero marker      .  empty

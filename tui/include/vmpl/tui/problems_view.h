@@ -1,10 +1,11 @@
 // vmpl::tui::ProblemsView: the TUI's list of every problem in a snapshot, one row per problem.
 //
-// A snapshot of damaged memory is still drawn (DESIGN.md, bad input); this pane is where its
-// damage is read. Rows come in a fixed order: the snapshot's own problems (outside any list: the
-// registry), then each list's problems in list order, and after a list's problems, if its walk
-// stopped early, a row "walk stopped early: N nodes read". Each row keeps the index of its list
-// and the address the problem was found at, so that the app can jump to the list and the node.
+// A snapshot of damaged memory is still drawn (docs/architecture.md, Principles: bad input); this
+// pane is where its damage is read. Rows come in a fixed order: the snapshot's own problems
+// (outside any list: the registry), then each list's problems in list order, and after a list's
+// problems, if its walk stopped early, a row "walk stopped early: N nodes read". Each row keeps the
+// index of its list and the address the problem was found at, so that the app can jump to the list
+// and the node.
 //
 // The text names the list (its name, or its address if it has none), the address and the message:
 // "vmo:3: 0x7f0012340000: canary 0x0, expected "PLST"". Names and messages come from the target:

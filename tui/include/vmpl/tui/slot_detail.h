@@ -8,11 +8,11 @@
 // source read it (the split bits and dirty state the layout locates, then the structure's bytes
 // in hex), or why it could not be read.
 //
-// The VMO offset is node.key + slot * 4096 - list.skew (spec 4.2). In the first node of a skewed
-// list the slots before the VMO's start have a negative offset; the pane says so rather than
-// printing a wrapped 64-bit number. A splice list's inline head and tail nodes keep key 0 in
-// memory (spec 6.1): passed one of them (by reference to list.head or list.tail), the pane uses the
-// key of the node of the VMO they stand for.
+// The VMO offset is node.key + slot * 4096 - list.skew (docs/semantics.md section 3.3). In the
+// first node of a skewed list the slots before the VMO's start have a negative offset; the pane
+// says so rather than printing a wrapped 64-bit number. A splice list's inline head and tail nodes
+// keep key 0 in memory (docs/semantics.md section 12.5): passed one of them (by reference to
+// list.head or list.tail), the pane uses the key of the node of the VMO they stand for.
 //
 // Values that no page list writes (an interval sentinel or dirty state of 3, a vm_page_t dirty
 // state above 3) are drawn in the problem style. Names from the target are drawn with control

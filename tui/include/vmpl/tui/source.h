@@ -1,5 +1,6 @@
 // vmpl::tui::Source: where the TUI's state comes from. The TUI draws a Snapshot and a stream of
-// events and knows nothing else about a source (DESIGN.md: a feature is a source or a view).
+// events and knows nothing else about a source (docs/architecture.md, Principles: sources and
+// views).
 //
 // Sources (source_factory.h opens the one the command line names):
 //   demo     the simulator, run in this process on a thread; events from its private ring

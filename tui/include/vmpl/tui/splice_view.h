@@ -1,11 +1,11 @@
 // vmpl::tui::RenderSpliceView: the TUI's detail pane for a VmPageSpliceList.
 //
 // A splice list holds the content TakePages removed from a range [offset, offset + length) of a
-// list, consumed front to back by Pop (spec 6). It keeps it in three places: the slots of the
-// range's first node, when the range does not start on a node boundary, in the inline head node;
-// whole nodes in between in the middle tree under their original keys (an absent node reads as
-// all empty); the slots of the last, partial node in the inline tail node. The head and tail keep
-// key 0 in memory; the pane shows the key of the node they stand for.
+// list, consumed front to back by Pop (docs/semantics.md section 9). It keeps it in three places:
+// the slots of the range's first node, when the range does not start on a node boundary, in the
+// inline head node; whole nodes in between in the middle tree under their original keys (an absent
+// node reads as all empty); the slots of the last, partial node in the inline tail node. The head
+// and tail keep key 0 in memory; the pane shows the key of the node they stand for.
 //
 // The pane shows, a line each: the range, the position (bytes popped, or appended before the list
 // is finalized, and as pages of the total), whether it is finalized and processed (position >=

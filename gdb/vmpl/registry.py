@@ -3,8 +3,9 @@
 Only the symbol `vmpl_registry` is needed, not its type, so this also works on a binary built
 without debug info. The registry is untrusted memory like the rest: its header is checked
 (magic, version, entry size, capacity), entries are read a chunk at a time (a corrupt capacity
-costs reads, not memory), names are escaped for the terminal, and a registry a writer was
-changing when the process stopped is reported as torn (section 5.2), not refused.
+costs reads, not memory), names are kept as the bytes the target holds (Entry.name escapes
+them as every view does), and a registry a writer was changing when the process stopped is
+reported as torn (section 5.2), not refused.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Optional
 
 import gdb  # type: ignore
 
+from . import text
 from . import walk
 
 __all__ = ["KINDS", "Entry", "Registry", "RegistryError", "kind_of", "read_registry"]
@@ -30,9 +32,14 @@ KINDS = {1: "VmPageList", 2: "VmPageSpliceList"}
 @dataclass
 class Entry:
     ident: int
-    name: str
+    name_bytes: bytes  # the name as the target holds it, up to its first NUL
     kind: int  # 1 VmPageList, 2 VmPageSpliceList, anything else is corrupt
     address: int
+
+    @property
+    def name(self) -> str:
+        """The name escaped for a terminal, as every view prints it (text.escape_name)."""
+        return text.escape_name(self.name_bytes)
 
 
 @dataclass
@@ -44,11 +51,6 @@ class Registry:
 
 class RegistryError(Exception):
     """No registry, or one that cannot be read at all (the message says which)."""
-
-
-def _escape(raw: bytes) -> str:
-    text = raw.split(b"\0")[0].decode("utf-8", "backslashreplace")
-    return "".join(c if c.isprintable() else "\\x%02x" % ord(c) for c in text)
 
 
 def read_registry() -> Registry:
@@ -88,7 +90,7 @@ def read_registry() -> Registry:
             if entry_address == 0:
                 continue
             name = data[base + 24:base + 24 + min(name_length, NAME_SIZE - 1)]
-            out.entries.append(Entry(ident, _escape(name), kind, entry_address))
+            out.entries.append(Entry(ident, name.split(b"\0")[0], kind, entry_address))
     out.entries.sort(key=lambda entry: entry.ident)
     if len(out.entries) != live:
         out.notes.append("registry: live_count says %d, %d entries found" % (

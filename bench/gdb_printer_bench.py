@@ -8,8 +8,10 @@ as many entries. With `set print elements unlimited`, this times `print big_list
 terminal, nothing written), and reports for each the best and median of its runs (--repeat,
 --map-repeat), the time per element and the bytes printed, then the ratio of the two. Not a
 CTest: the goal (printing big_list in at most 1 s) is checked by reading this benchmark's
-output. Measured here (RelWithDebInfo, this machine): big_list 0.49 s (3.1 us per slot),
-big_map 128 s (800 us per entry; libstdc++'s printer), a ratio of about 260.
+output. Measured here (RelWithDebInfo, this machine, quiet): big_list 0.49 s (3.1 us per slot),
+big_map 128 s (800 us per entry; libstdc++'s printer), a ratio of about 260; with the printers
+of issue 18 (paddr on every page: 28% more text), on 2 cores busy with other builds: big_list
+0.82 s (5.1 us per slot), big_map 458 s.
 
     python3 bench/gdb_printer_bench.py --program build/<dir>/tests/gdb/gdb_test_program
 

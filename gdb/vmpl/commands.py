@@ -1,9 +1,12 @@
 """The `vmpl` gdb commands: list, dump, find, stats, check, and the max-nodes parameter.
 
     vmpl list                      the registry (docs/registry-format.md): every registered list
-    vmpl dump EXPR [START END]     the non-empty slots of a list, optionally offsets in [START, END)
+    vmpl dump [--json] EXPR [START END]
+                                   the list in the text view of docs/snapshot-format.md (or its
+                                   JSON object), optionally only offsets in [START, END)
     vmpl find EXPR OFFSET          the entry at a VMO offset, and the node and slot holding it
-    vmpl stats EXPR                nodes, pages, references, markers, intervals, bytes
+    vmpl stats EXPR                nodes, pages, references, markers, intervals and interval
+                                   sentinels, bytes
     vmpl check EXPR                the invariants, every problem with its address
     set/show vmpl max-nodes N      bound of every walk (default 100000, 0 = unlimited)
 
@@ -15,7 +18,7 @@ is bounded by max-nodes; problems never raise a Python traceback, they are print
 
 from __future__ import annotations
 
-from typing import Optional
+import json
 
 import gdb  # type: ignore
 
@@ -23,9 +26,11 @@ from . import decode
 from . import model
 from . import printers
 from . import registry
+from . import text
 from . import walk
 
 __all__ = ["register"]
+
 
 def _parse_int(text: str) -> int:
     try:
@@ -35,7 +40,7 @@ def _parse_int(text: str) -> int:
 
 
 def _view(expression: str, stop_on_problem: bool = False):
-    """The PageListView or SpliceListView that EXPR names.
+    """The PageListView or SpliceListView that EXPR names, loaded (every node walked).
 
     EXPR is a VmPageList or VmPageSpliceList, a pointer to one, `#ID` (a registry id, see
     `vmpl list`) or a plain address (an integer: its kind comes from the registry, VmPageList
@@ -49,7 +54,7 @@ def _view(expression: str, stop_on_problem: bool = False):
         entry = registry.kind_of(ident=ident)
         if entry is None or entry.kind not in registry.KINDS:
             raise gdb.GdbError("vmpl: no list with id %d in the registry" % ident)
-        return model.view_for(entry.address, registry.KINDS[entry.kind], stop_on_problem)
+        return model.view_for(entry.address, registry.KINDS[entry.kind], stop_on_problem).load()
     try:
         value = gdb.parse_and_eval(expression)
     except gdb.error as error:
@@ -59,7 +64,7 @@ def _view(expression: str, stop_on_problem: bool = False):
         address = int(value) & decode.MASK64
         entry = registry.kind_of(address=address)
         name = registry.KINDS.get(entry.kind, "VmPageList") if entry else "VmPageList"
-        return model.view_for(address, name, stop_on_problem)
+        return model.view_for(address, name, stop_on_problem).load()
     if type_.code in (gdb.TYPE_CODE_PTR, gdb.TYPE_CODE_REF):
         target = type_.target().strip_typedefs()
     else:
@@ -73,30 +78,7 @@ def _view(expression: str, stop_on_problem: bool = False):
         address = walk.list_address(value)
     except gdb.error as error:
         raise gdb.GdbError("vmpl: %s has no address: %s" % (expression, error))
-    return model.view_for(address, name, stop_on_problem)
-
-
-def _print_problems(view, limit: Optional[int] = None) -> None:
-    shown = view.problems if limit is None else view.problems[:limit]
-    for address, message in shown:
-        gdb.write("  %#x: %s\n" % (address, message))
-    if limit is not None and len(view.problems) > limit:
-        gdb.write("  ... %d more\n" % (len(view.problems) - limit))
-
-
-_VM_PAGE_T_SIZE = 48  # sizeof(vm_page_t) in every kernel generation (docs/semantics.md 12.6)
-
-
-def _page_readable(page: int, known: dict[int, bool]) -> bool:
-    """True if the vm_page_t at |page| can be read; |known| remembers by 4 KiB page of the
-    target, since vm_page_t arrays are dense and a check may meet a hundred thousand pages."""
-    first, last = page >> 12, (page + _VM_PAGE_T_SIZE - 1) >> 12
-    for frame in (first, last):
-        if frame not in known:
-            known[frame] = walk.read_bytes(frame << 12, 1) is not None
-        if not known[frame]:
-            return False
-    return True
+    return model.view_for(address, name, stop_on_problem).load()
 
 
 class VmplCommand(gdb.Command):
@@ -130,7 +112,7 @@ process stopped is reported as torn (docs/registry-format.md 5.2)."""
                 gdb.write("%6d  %-32s %-16s %#-18x <error: unknown kind %d>\n" % (
                     entry.ident, entry.name, "?", entry.address, entry.kind))
                 continue
-            view = model.view_for(entry.address, registry.KINDS[entry.kind])
+            view = model.view_for(entry.address, registry.KINDS[entry.kind]).load()
             line = "%6d  %-32s %-16s %#-18x %7d %7d" % (
                 entry.ident, entry.name, registry.KINDS[entry.kind], entry.address,
                 view.node_count(), view.counts().pages)
@@ -140,32 +122,51 @@ process stopped is reported as torn (docs/registry-format.md 5.2)."""
 
 
 class DumpCommand(gdb.Command):
-    """Print the non-empty slots of a page list or splice list.
+    """Print a page list or splice list in the one text view (docs/snapshot-format.md).
 
-Usage: vmpl dump EXPR [START END]
-EXPR gives a VmPageList, a VmPageSpliceList or a pointer to one; with START and END only VMO
-offsets in [START, END) are shown. One line per slot: offset, node address [index], entry."""
+Usage: vmpl dump [--json] EXPR [START END]
+EXPR gives a VmPageList, a VmPageSpliceList or a pointer to one. The list line (registry id and
+name, skew, counts), then each node (address, key, VMO offsets) and its non-empty slots in the
+kernel's dump wording, with the paddr and split bits of each page whose vm_page_t is readable,
+then the problems found. With START and END only the nodes and slots at VMO offsets in
+[START, END) are shown. --json prints the list's JSON object instead."""
 
     def __init__(self) -> None:
         super().__init__("vmpl dump", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)
 
     def invoke(self, argument: str, from_tty: bool) -> None:
         args = gdb.string_to_argv(argument)
-        if len(args) not in (1, 3):
-            raise gdb.GdbError("usage: vmpl dump EXPR [START END]")
+        as_json = bool(args) and args[0] == "--json"
+        if as_json:
+            args = args[1:]
+        if len(args) not in (1, 3) or (as_json and len(args) != 1):
+            raise gdb.GdbError("usage: vmpl dump [--json] EXPR [START END] (--json shows the "
+                               "whole list)")
         start, end = 0, 1 << 64
         if len(args) == 3:
             start, end = _parse_int(args[1]), _parse_int(args[2])
             if start >= end:
                 raise gdb.GdbError("vmpl dump: START %#x is not below END %#x" % (start, end))
         view = _view(args[0])
-        gdb.write(view.summary() + "\n")
-        for offset, node, index, raw in view.entries():
-            if start <= offset < end:
-                gdb.write("  %#14x  node %#x [%2d]  %s\n" % (offset, node, index,
-                                                            model.describe_slot(raw)))
-        if view.problems:
-            gdb.write(model.first_error(view.problems) + "\n")
+        snapshot = view.snapshot(registry.kind_of(address=view.address))
+        if as_json:
+            gdb.write(json.dumps(text.to_json(snapshot), indent=2) + "\n")
+            return
+        for line in text.render(snapshot, start, end):
+            gdb.write(line + "\n")
+
+
+def _slot_address(node: walk.Node, index: int) -> int:
+    lay = walk.layout()
+    return node.address + lay.node_slots + index * lay.slot_size
+
+
+def _where(node: walk.Node, index: int) -> str:
+    """"node 0x... key 0x... [i]" for a tree node, "head node 0x... [i]" for a splice list's
+    inline head or tail (whose key means nothing)."""
+    if node.part in ("head", "tail"):
+        return "%s node %#x [%d]" % (node.part, node.address, index)
+    return "node %#x key %#x [%d]" % (node.address, node.key, index)
 
 
 class FindCommand(gdb.Command):
@@ -187,37 +188,33 @@ Prints the entry, and the node and slot index that hold it (or that no node cove
             gdb.write("offset %#x is not page aligned; looking at %#x\n" % (
                 offset, offset & ~(walk.PAGE_SIZE - 1)))
             offset &= ~(walk.PAGE_SIZE - 1)
-        found = None  # (node address, index, raw) of the slot that holds |offset|
+        found = None  # (node, index) of the slot that holds |offset|
         if isinstance(view, model.PageListView):
             key = (offset + view.skew) & ~(walk.SPAN - 1) & decode.MASK64
-            index = ((offset + view.skew) // walk.PAGE_SIZE) % walk.FANOUT
             node = next((n for n in view.nodes if n.key == key), None)
             if node is not None:
-                found = (node.address, index, node.slots[index])
-                where = "node %#x key %#x [%d] (slot at %#x)" % (
-                    node.address, key, index,
-                    node.address + walk.layout().node_slots + index * 8)
+                found = (node, ((offset + view.skew) // walk.PAGE_SIZE) % walk.FANOUT)
         else:
-            for entry_offset, node_address, index, raw in view.entries():
-                if entry_offset == offset:
-                    found = (node_address, index, raw)
-                    where = "node %#x [%d]" % (node_address, index)
-                    break
-        if found is not None and found[2] != 0:
-            gdb.write("offset %#x: %s: %s\n" % (offset, where, model.describe_slot(found[2])))
+            found = next(((node, index) for entry_offset, node, index, _raw in view.entries()
+                          if entry_offset == offset), None)
+        raw = found[0].slots[found[1]] if found is not None else 0
+        if raw:
+            gdb.write("offset %#x: %s (slot at %#x): %s\n" % (
+                offset, _where(*found), _slot_address(*found), model.describe_slot(raw)))
         else:
             # An empty slot, or no node: inside a zero interval the page reads as zeros.
             interval = model.interval_around(view, offset)
             if interval is not None:
-                gdb.write("offset %#x: inside the zero interval [%#x, %#x] (%s)\n" % (
+                gdb.write("offset %#x: inside the zero interval [%#x, %#x) (%s)\n" % (
                     offset, interval[0], interval[1], decode.describe(interval[2])))
             elif view.problems:
                 gdb.write("offset %#x: not among the %d nodes that could be read\n" % (
                     offset, view.node_count()))
             elif found is not None:
-                gdb.write("offset %#x: %s: Empty\n" % (offset, where))
+                gdb.write("offset %#x: %s (slot at %#x): %s\n" % (
+                    offset, _where(*found), _slot_address(*found), decode.describe(0)))
             else:
-                gdb.write("offset %#x: no node covers it: Empty\n" % offset)
+                gdb.write("offset %#x: no node covers it: %s\n" % (offset, decode.describe(0)))
         if view.problems:
             gdb.write(model.first_error(view.problems) + "\n")
 
@@ -226,7 +223,9 @@ class StatsCommand(gdb.Command):
     """Count what a page list or splice list holds.
 
 Usage: vmpl stats EXPR
-Nodes, pages, references, markers, intervals (sentinels by kind), node bytes."""
+Nodes, pages, references, markers, intervals, interval sentinels (by sentinel), node bytes, in
+the words of docs/snapshot-format.md: an interval of one page is one slot sentinel, a longer one
+a start and an end sentinel."""
 
     def __init__(self) -> None:
         super().__init__("vmpl stats", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)
@@ -237,13 +236,16 @@ Nodes, pages, references, markers, intervals (sentinels by kind), node bytes."""
             raise gdb.GdbError("usage: vmpl stats EXPR")
         view = _view(args[0])
         counts = view.counts()
-        nodes = view.node_count()
+        sentinels = ", ".join("%d %s" % (n, which) for which, n in counts.by_sentinel.items()
+                              if n or which != "invalid")
         gdb.write("%s at %#x\n" % (view.kind, view.address))
-        gdb.write("  nodes       %d\n  pages       %d\n  references  %d\n  markers     %d\n"
-                  "  intervals   %d (starts %d, ends %d, slots %d)\n  heap bytes  %d\n" % (
-                      nodes, counts.pages, counts.references, counts.markers, counts.intervals,
-                      counts.interval_starts, counts.interval_ends, counts.interval_slots,
-                      view.heap_bytes()))
+        for label, value in (("nodes", counts.nodes), ("pages", counts.pages),
+                             ("references", counts.references), ("markers", counts.markers),
+                             ("intervals", counts.intervals),
+                             ("interval sentinels", "%d (%s)" % (counts.interval_sentinels,
+                                                                 sentinels)),
+                             ("heap bytes", view.heap_bytes())):
+            gdb.write("  %-19s %s\n" % (label, value))
         if view.problems:
             gdb.write(model.first_error(view.problems) + "\n")
 
@@ -253,10 +255,10 @@ class CheckCommand(gdb.Command):
 
 Usage: vmpl check EXPR
 Key alignment, range and order, node canaries, parent links, the tree's count and extremes,
-empty nodes, slot values, and interval pairing (every start closed by an end, within and across
-nodes, with nothing but empty slots in between); for a splice list also its range, no interval
-sentinels, and nothing left before the position once finalized. Prints "no problems" or every
-problem with the address it is about."""
+empty nodes, slot values, readable vm_page_t's, and interval pairing (every start closed by an
+end, within and across nodes, with nothing but empty slots in between); for a splice list also
+its range, entries inside it, no interval sentinels, and nothing left before the position once
+finalized. Prints "no problems" or every problem with the address it is about."""
 
     def __init__(self) -> None:
         super().__init__("vmpl check", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)
@@ -267,40 +269,46 @@ problem with the address it is about."""
             raise gdb.GdbError("usage: vmpl check EXPR")
         view = _view(args[0], stop_on_problem=False)
         problems = view.problems
-        slot_at = lambda node, index: node + walk.layout().node_slots + index * 8  # noqa: E731
         if isinstance(view, model.PageListView):
             for node in view.nodes:
                 if not any(node.slots):
                     problems.append((node.address, "node %#x: key %#x: every slot is empty" % (
                         node.address, node.key)))
-        splice = isinstance(view, model.SpliceListView)
-        readable_pages: dict[int, bool] = {}
+        splice = view.splice
+        pages = walk.PageReader()
         open_start = None  # (offset, slot address) of an interval start not yet closed
         for offset, node, index, raw in view.entries():
-            where = slot_at(node, index)
+            where = _slot_address(node, index)
+            what = decode.kind(raw)
             for anomaly in decode.anomalies(raw):
                 problems.append((where, "offset %#x: %s (%s)" % (offset, anomaly,
                                                                  decode.describe(raw))))
-            if raw & 3 == 0 and not _page_readable(raw, readable_pages):
+            if what == "page" and pages.read(raw) is None:
                 problems.append((where, "offset %#x: page %#x: its vm_page_t is unreadable" % (
                     offset, raw)))
-            if splice and raw & 3 == 3:
-                problems.append((where, "offset %#x: an interval sentinel in a splice list "
-                                 "(Append refuses them)" % offset))
-                continue
-            if splice and view.finalized and offset < view.offset + view.position:
-                problems.append((where, "offset %#x: still holds %s, but Pop has passed it "
-                                 "(position %#x)" % (offset, decode.describe(raw),
-                                                     view.position)))
-            sentinel = (raw >> 2) & 3 if raw & 3 == 3 else None
-            if open_start is not None and sentinel != 2:
+            if splice is not None:
+                if not splice.offset <= offset < splice.offset + splice.length:
+                    problems.append((where, "offset %#x: %s outside the splice list's range "
+                                     "[%#x, %#x)" % (offset, decode.describe(raw),
+                                                     splice.offset,
+                                                     splice.offset + splice.length)))
+                if what == "interval":
+                    problems.append((where, "offset %#x: an interval sentinel in a splice list "
+                                     "(Append refuses them)" % offset))
+                    continue
+                if splice.finalized and offset < splice.offset + splice.position:
+                    problems.append((where, "offset %#x: still holds %s, but Pop has passed it "
+                                     "(position %#x)" % (offset, decode.describe(raw),
+                                                         splice.position)))
+            sentinel = decode.sentinel(raw) if what == "interval" else None
+            if open_start is not None and sentinel != "end":
                 problems.append((where, "offset %#x: %s inside the interval that starts at "
                                  "%#x" % (offset, decode.describe(raw), open_start[0])))
                 if sentinel is None:
                     continue
-            if sentinel == 1:
+            if sentinel == "start":
                 open_start = (offset, where)
-            elif sentinel == 2:
+            elif sentinel == "end":
                 if open_start is None:
                     problems.append((where, "offset %#x: interval end without a start" %
                                      offset))
@@ -313,7 +321,8 @@ problem with the address it is about."""
             gdb.write("no problems\n")
             return
         gdb.write("%d problem%s\n" % (len(problems), "" if len(problems) == 1 else "s"))
-        _print_problems(view)
+        for address, message in problems:
+            gdb.write("  %#x: %s\n" % (address, message))
 
 
 class MaxNodesParameter(gdb.Parameter):

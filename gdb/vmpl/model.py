@@ -1,9 +1,11 @@
-"""Page lists and splice lists as entries (VMO offset, node, slot index, raw value).
+"""Page lists and splice lists as read from the inferior: their fields, nodes and slots.
 
 The one place that turns what walk.py reads into what printers.py and commands.py show, so that
-`p list`, `vmpl dump`, `vmpl find` and `vmpl stats` agree. A PageListView or SpliceListView reads
-its object once, walks it once (bounded, stopping at the first problem unless asked to go on)
-and keeps the nodes; problems are (address, message) pairs, the first of which ends any output.
+`print list`, `vmpl dump`, `vmpl find` and `vmpl stats` agree. Making a view reads only the
+object itself (a list's skew and tree header; a splice list with its inline head and tail);
+its nodes are walked lazily (nodes(), entries()), so that a printer showing ten entries reads
+a few nodes, or all at once by load() for the commands. Problems are (address, message) pairs;
+the first one ends any output. snapshot() gives the text.PageList that text.py renders.
 """
 
 from __future__ import annotations
@@ -12,27 +14,19 @@ import struct
 from typing import Iterator, Optional
 
 from . import decode
+from . import text
 from . import walk
 
-__all__ = ["Counts", "Entry", "PageListView", "SpliceListView", "describe_slot", "error_marker",
-           "first_error", "interval_around",
-           "view_for"]
-
-# A non-empty slot: (VMO offset, address of the node holding it, slot index, raw value).
-Entry = tuple[int, int, int, int]
+__all__ = ["PageListView", "SpliceListView", "describe_slot", "error_marker", "first_error",
+           "interval_around", "view_for"]
 
 
-def describe_slot(raw: int) -> str:
-    """decode.describe, plus a page's split bits read from its vm_page_t."""
-    text = decode.describe(raw)
-    if raw != 0 and raw & 3 == 0:
-        bits = walk.page_split_bits(raw)
-        text += " (<unreadable>)" if bits is None else " " + decode.split_text(*bits)
-    return text
-
-
-def _plural(count: int, what: str) -> str:
-    return "%d %s%s" % (count, what, "" if count == 1 else "s")
+def describe_slot(raw: int, pages: Optional[walk.PageReader] = None) -> str:
+    """A slot's content in the text view's words, a page's vm_page_t read for its paddr and
+    split bits (through |pages| if given, else with one read)."""
+    if decode.kind(raw) != "page":
+        return text.slot_text(raw)
+    return text.slot_text(raw, pages.read(raw) if pages is not None else walk.read_page(raw))
 
 
 def error_marker(problem: walk.Problem, more: int = 0) -> str:
@@ -47,216 +41,213 @@ def first_error(problems: list) -> str:
 
 
 def interval_around(view, offset: int) -> Optional[tuple[int, int, int]]:
-    """(start offset, end offset, raw start) of the zero interval whose inside holds |offset|
-    (strictly between its start and end sentinels), or None."""
+    """(start, end, raw start sentinel) of the zero interval [start, end) whose inside holds
+    |offset| (strictly between its start and end sentinels), or None."""
     start = None
     for entry_offset, _node, _index, raw in view.entries():
         if entry_offset > offset and start is None:
             return None
-        sentinel = (raw >> 2) & 3 if raw & 3 == 3 else None
-        if sentinel == 1:
+        sentinel = decode.sentinel(raw) if decode.kind(raw) == "interval" else None
+        if sentinel == "start":
             start = (entry_offset, raw)
-        elif sentinel == 2:
+        elif sentinel == "end":
             if start is not None and start[0] < offset < entry_offset:
-                return (start[0], entry_offset, start[1])
+                return (start[0], entry_offset + walk.PAGE_SIZE, start[1])
             start = None
     return None
 
 
-class Counts:
-    """How many slots of each kind a list holds."""
+class _View:
+    """What both views share: the header problems, the lazy walk, loading and the snapshot."""
 
-    def __init__(self) -> None:
-        self.pages = self.references = self.markers = self.intervals = 0
-        self.interval_starts = self.interval_ends = self.interval_slots = 0
+    kind = ""
+    snapshot_kind = ""
 
-    def add(self, raw: int) -> None:
-        kind = raw & 3
-        if kind == 0:
-            self.pages += 1
-        elif kind == 1:
-            self.markers += 1
-        elif kind == 2:
-            self.references += 1
-        else:
-            sentinel = (raw >> 2) & 3
-            if sentinel == 1:
-                self.interval_starts += 1
-            elif sentinel == 2:
-                self.interval_ends += 1
-            else:
-                self.interval_slots += 1
-            self.intervals = self.interval_slots + min(self.interval_starts, self.interval_ends)
-
-    def text(self) -> str:
-        return ", ".join(_plural(n, what) for n, what in (
-            (self.pages, "page"), (self.references, "reference"), (self.markers, "marker"),
-            (self.intervals, "interval")))
-
-
-class PageListView:
-    """A VmPageList at |address|: skew and nodes in key order."""
-
-    kind = "VmPageList"
-
-    def __init__(self, address: int, stop_on_problem: bool = False) -> None:
-        lay = walk.layout()
+    def __init__(self, address: int, stop_on_problem: bool) -> None:
         self.address = address
-        self.problems: list[walk.Problem] = []
-        self.nodes: list[walk.Node] = []
+        self.stop_on_problem = stop_on_problem
         self.skew = 0
         self.tree_count = 0
-        if walk.layout_problem():
-            self.problems.append((address, walk.layout_problem()))
-            return
-        if address % 8 != 0:
-            self.problems.append((address, "list address %#x is misaligned" % address))
-            return
-        skew = walk.read_u64(address + lay.list_skew)
-        if skew is None:
-            self.problems.append((address, "list at %#x is unreadable" % address))
-            return
-        self.skew = skew
-        if skew >= walk.SPAN:
-            self.problems.append((address, "list %#x: skew %#x is out of range" % (address,
-                                                                                   skew)))
-            if stop_on_problem:
-                return
-        tree = walk.Walk(address + lay.list_tree, stop_on_problem)
-        self.nodes = list(tree)
-        self.tree_count = tree.count
-        self.problems.extend(tree.problems)
+        self.splice: Optional[text.Splice] = None
+        # Problems of the object itself (found when the view is made) and of the last walk.
+        self.header_problems: list[walk.Problem] = []
+        self.walk_problems: list[walk.Problem] = []
+        self.walkable = False  # the object was read and may be walked
+        self.walk_complete = True
+        self.nodes: Optional[list[walk.Node]] = None  # after load()
 
-    def entries(self) -> Iterator[Entry]:
-        """Non-empty slots in offset order."""
-        skew = self.skew
-        for node in self.nodes:
-            base = node.key - skew
-            for index, raw in enumerate(node.slots):
-                if raw:
-                    yield ((base + index * walk.PAGE_SIZE) & decode.MASK64, node.address, index,
-                           raw)
+    @property
+    def problems(self) -> list[walk.Problem]:
+        return self.header_problems + self.walk_problems
 
-    def counts(self) -> Counts:
-        counts = Counts()
-        for node in self.nodes:
+    @property
+    def complete(self) -> bool:
+        return self.walkable and self.walk_complete
+
+    def _header_problem(self, message: str) -> None:
+        self.header_problems.append((self.address, message))
+
+    def _walk_tree(self, tree: int) -> Iterator[walk.Node]:
+        """The nodes of the tree at |tree|, lazily; problems land in walk_problems."""
+        walker = walk.Walk(tree, self.stop_on_problem)
+        self.walk_problems = walker.problems
+        self.walk_complete = True
+        for node in walker:
+            yield node
+        self.walk_complete = walker.complete
+
+    def walk_nodes(self) -> Iterator[walk.Node]:
+        raise NotImplementedError
+
+    def load(self):
+        """Walks every node now (bounded by `vmpl max-nodes`); returns self."""
+        if self.nodes is None:
+            self.nodes = list(self.walk_nodes())
+        return self
+
+    def entries(self) -> Iterator[text.Slot]:
+        """(offset, node, index, raw) of the non-empty slots in offset order: from the loaded
+        nodes, or walking lazily when the view is not loaded."""
+        nodes = self.nodes if self.nodes is not None else self.walk_nodes()
+        return text.populated(nodes, self.skew, self.splice)
+
+    def snapshot(self, registry_entry=None,
+                 pages: Optional[walk.PageReader] = None) -> text.PageList:
+        """The loaded view as text.PageList, with the vm_page_t of every page slot read."""
+        self.load()
+        reader = pages or walk.PageReader()
+        out = text.PageList(self.address, self.snapshot_kind, skew=self.skew,
+                            tree_count=self.tree_count, nodes=list(self.nodes or []),
+                            problems=self.problems, complete=self.complete, splice=self.splice)
+        if registry_entry is not None:
+            out.registry_id, out.name = registry_entry.ident, registry_entry.name_bytes
+        for node in out.nodes:
             for raw in node.slots:
-                if raw:
-                    counts.add(raw)
-        return counts
+                if decode.kind(raw) == "page" and raw not in out.pages:
+                    info = reader.read(raw)
+                    if info is not None:
+                        out.pages[raw] = info
+        return out
 
-    def summary(self) -> str:
-        return "VmPageList skew %#x, %s, %s" % (self.skew, _plural(len(self.nodes), "node"),
-                                                 self.counts().text())
-
-    def node_count(self) -> int:
-        return len(self.nodes)
-
-    def heap_bytes(self) -> int:
-        return len(self.nodes) * walk.layout().node_size
-
-
-class SpliceListView:
-    """A VmPageSpliceList at |address|: offset, length, position, finalized, head/middle/tail."""
-
-    kind = "VmPageSpliceList"
-
-    def __init__(self, address: int, stop_on_problem: bool = False) -> None:
-        lay = walk.layout()
-        self.address = address
-        self.problems: list[walk.Problem] = []
-        self.nodes: list[tuple[str, walk.Node]] = []  # ("head"|"middle"|"tail", node)
-        self.offset = self.length = self.position = self.skew = 0
-        self.finalized: Optional[bool] = None
-        self.tree_count = 0
-        if walk.layout_problem():
-            self.problems.append((address, walk.layout_problem()))
-            return
-        data = walk.read_bytes(address, lay.splice_size) if address % 8 == 0 else None
-        if data is None:
-            self.problems.append((address, "splice list at %#x is %s" % (
-                address, "misaligned" if address % 8 else "unreadable")))
-            return
-        u64 = lambda offset: struct.unpack_from("<Q", data, offset)[0]  # noqa: E731
-        self.offset = u64(lay.splice_offset)
-        self.length = u64(lay.splice_length)
-        self.position = u64(lay.splice_position)
-        if lay.splice_skew is not None:
-            self.skew = u64(lay.splice_skew)
-        if lay.splice_finalized is not None:
-            self.finalized = data[lay.splice_finalized] != 0
-        if self.skew >= walk.SPAN or self.offset % walk.PAGE_SIZE or \
-                self.length % walk.PAGE_SIZE or self.offset + self.length >= 1 << 64 or \
-                self.position % walk.PAGE_SIZE or self.position > self.length:
-            self.problems.append((address, "splice list %#x: offset %#x, length %#x, position "
-                                  "%#x, skew %#x are not a valid range" % (
-                                      address, self.offset, self.length, self.position,
-                                      self.skew)))
-            if stop_on_problem:
-                return
-        head = walk.node_from_bytes(address + lay.splice_head,
-                                    data[lay.splice_head:lay.splice_head + lay.node_size])
-        tail = walk.node_from_bytes(address + lay.splice_tail,
-                                    data[lay.splice_tail:lay.splice_tail + lay.node_size])
-        for node in (head, tail):
-            message = walk.canary_problem(node)
-            if message:
-                self.problems.append((node.address, message))
-                if stop_on_problem:
-                    return
-        self.nodes.append(("head", head))
-        tree = walk.Walk(address + lay.splice_middle, stop_on_problem)
-        self.nodes.extend(("middle", node) for node in tree)
-        self.tree_count = tree.count
-        self.problems.extend(tree.problems)
-        self.nodes.append(("tail", tail))
-
-    def _node_of(self, offset: int) -> int:
-        return (offset + self.skew) & ~(walk.SPAN - 1)
-
-    def entries(self) -> Iterator[Entry]:
-        """Non-empty slots in offset order, placed as VmPageSpliceList::SlotForOffset does."""
-        start, end = self.offset, self.offset + self.length
-        first_node = self._node_of(start)
-        first_index = ((start + self.skew) // walk.PAGE_SIZE) % walk.FANOUT
-        end_node = self._node_of(end)
-        for part, node in self.nodes:
-            if part == "head":
-                if first_index == 0:
-                    continue
-                base = first_node
-            elif part == "middle":
-                base = node.key
-            else:
-                if end_node == first_node and first_index != 0:
-                    continue
-                base = end_node
-            for index, raw in enumerate(node.slots):
-                if not raw:
-                    continue
-                offset = base + index * walk.PAGE_SIZE - self.skew
-                if part != "middle" and not start <= offset < end:
-                    continue
-                yield (offset, node.address, index, raw)
-
-    def counts(self) -> Counts:
-        counts = Counts()
-        for entry in self.entries():
-            counts.add(entry[3])
-        return counts
-
-    def summary(self) -> str:
-        finalized = "" if self.finalized is None else (
-            ", finalized" if self.finalized else ", not finalized")
-        return "VmPageSpliceList offset %#x, length %#x, position %#x%s, %s" % (
-            self.offset, self.length, self.position, finalized, self.counts().text())
+    def counts(self) -> text.Counts:
+        self.load()
+        return text.counts(text.PageList(self.address, self.snapshot_kind,
+                                         nodes=list(self.nodes or [])))
 
     def node_count(self) -> int:
-        """Nodes of middle_ (head_ and tail_ are inside the object)."""
-        return sum(1 for part, _node in self.nodes if part == "middle")
+        """Nodes of the tree (a splice list's head_ and tail_ are inside the object)."""
+        self.load()
+        return sum(1 for node in self.nodes or [] if node.part in (None, "middle"))
 
     def heap_bytes(self) -> int:
         return self.node_count() * walk.layout().node_size
+
+
+class PageListView(_View):
+    """A VmPageList at |address|: its skew and tree header; nodes in key order on demand."""
+
+    kind = "VmPageList"
+    snapshot_kind = "page-list"
+
+    def __init__(self, address: int, stop_on_problem: bool = False) -> None:
+        super().__init__(address, stop_on_problem)
+        lay = walk.layout()
+        if walk.layout_problem():
+            self._header_problem(walk.layout_problem())
+            return
+        if address % 8 != 0:
+            self._header_problem("list address %#x is misaligned" % address)
+            return
+        end = max(lay.list_skew + 8, lay.list_tree + lay.tree_count + 8)
+        data = walk.read_bytes(address, end)
+        if data is None:
+            self._header_problem("list at %#x is unreadable" % address)
+            return
+        self.skew = struct.unpack_from("<Q", data, lay.list_skew)[0]
+        self.tree_count = struct.unpack_from("<Q", data, lay.list_tree + lay.tree_count)[0]
+        self.walkable = True
+        if self.skew >= walk.SPAN:
+            self._header_problem("list %#x: skew %#x is out of range" % (address, self.skew))
+            self.walkable = not stop_on_problem
+
+    def walk_nodes(self) -> Iterator[walk.Node]:
+        if self.walkable:
+            yield from self._walk_tree(self.address + walk.layout().list_tree)
+
+    def summary(self) -> str:
+        """What the object itself says, without walking: skew and the tree's count_."""
+        return "VmPageList skew %#x, tree count %d" % (self.skew, self.tree_count)
+
+
+class SpliceListView(_View):
+    """A VmPageSpliceList at |address|: offset, length, position, finalized, its inline head and
+    tail nodes; the middle tree's nodes on demand."""
+
+    kind = "VmPageSpliceList"
+    snapshot_kind = "splice-list"
+
+    def __init__(self, address: int, stop_on_problem: bool = False) -> None:
+        super().__init__(address, stop_on_problem)
+        lay = walk.layout()
+        self.head: Optional[walk.Node] = None
+        self.tail: Optional[walk.Node] = None
+        if walk.layout_problem():
+            self._header_problem(walk.layout_problem())
+            return
+        data = walk.read_bytes(address, lay.splice_size) if address % 8 == 0 else None
+        if data is None:
+            self._header_problem("splice list at %#x is %s" % (
+                address, "misaligned" if address % 8 else "unreadable"))
+            return
+        u64 = lambda offset: struct.unpack_from("<Q", data, offset)[0]  # noqa: E731
+        self.splice = text.Splice(
+            u64(lay.splice_offset), u64(lay.splice_length), u64(lay.splice_position),
+            None if lay.splice_finalized is None else data[lay.splice_finalized] != 0)
+        if lay.splice_skew is not None:
+            self.skew = u64(lay.splice_skew)
+        self.tree_count = u64(lay.splice_middle + lay.tree_count)
+        splice = self.splice
+        if self.skew >= walk.SPAN or splice.offset % walk.PAGE_SIZE or \
+                splice.length % walk.PAGE_SIZE or splice.offset + splice.length >= 1 << 64 or \
+                splice.position % walk.PAGE_SIZE or splice.position > splice.length:
+            self._header_problem("splice list %#x: offset %#x, length %#x, position %#x, skew "
+                                 "%#x are not a valid range" % (address, splice.offset,
+                                                               splice.length, splice.position,
+                                                               self.skew))
+            if stop_on_problem:
+                return
+        self.head = walk.node_from_bytes(address + lay.splice_head,
+                                         data[lay.splice_head:lay.splice_head + lay.node_size])
+        self.tail = walk.node_from_bytes(address + lay.splice_tail,
+                                         data[lay.splice_tail:lay.splice_tail + lay.node_size])
+        self.head.part, self.tail.part = "head", "tail"
+        for node in (self.head, self.tail):
+            message = walk.canary_problem(node)
+            if message:
+                self.header_problems.append((node.address, message))
+                if stop_on_problem:
+                    return
+        self.walkable = True
+
+    def walk_nodes(self) -> Iterator[walk.Node]:
+        if not self.walkable:
+            return
+        yield self.head
+        for node in self._walk_tree(self.address + walk.layout().splice_middle):
+            node.part = "middle"
+            yield node
+        yield self.tail
+
+    def summary(self) -> str:
+        """What the object itself says, without walking the middle tree."""
+        splice = self.splice
+        if splice is None:
+            return "VmPageSpliceList"
+        finalized = "" if splice.finalized is None else (
+            "finalized, " if splice.finalized else "not finalized, ")
+        return "VmPageSpliceList offset %#x, length %#x, position %#x, %sskew %#x, tree count " \
+               "%d" % (splice.offset, splice.length, splice.position, finalized, self.skew,
+                       self.tree_count)
 
 
 def view_for(address: int, type_name: str, stop_on_problem: bool = False):

@@ -3,14 +3,20 @@
 Types matched by name (docs/semantics.md section 12.7): VmPageOrMarker, VmPageOrMarkerRef,
 VmPageOrMarker::ReferenceValue, VmPageListNode, VmPageList, VmPageSpliceList, VMPLCursor and
 the fbl::WAVLTree of VmPageListNode. Lists are read through model.py (one read_memory per
-node, struct unpacking), so a 10,000-node list prints in well under a second.
+node, struct unpacking).
 
-Children are Python strings (gdb shows them as they are): a gdb.Value per child, printed through
-this module again, cost 60 us each, 10 s for the 160,000 slots of a 10,000-node list shown with
-`set print elements unlimited`; strings take 0.3 s.
+The summary line of a list or tree (to_string) reads only the object itself: its skew and the
+tree's own count_, never the nodes, so `print` under `set print elements 10` reads the few nodes
+it shows. Children are produced lazily (generators) and are real values: each entry of a list or
+node is the VmPageOrMarker in the inferior's memory (printed by SlotPrinter), each entry of a
+tree the node pointer, so a front end (MI varobjs) can expand them; only `print` of a list gets
+its entries as text, which gdb prints the same and six times as fast (ListPrinter says how it
+knows). Names are unique: a list's entries are named by VMO offset ("[0x3000]"), a node's by
+slot index ("[3]"), a tree's by key; in damaged memory an offset or key that does not go up gets
+its position added ("[0x3000] #7"). Without the types' debug info, entries are strings.
 
-Memory is untrusted: a printer never raises. The first problem found ends its output with
-`<error: ...>` (in the summary line, and as the last child where there are children).
+Memory is untrusted: a printer never raises. A problem of the object itself ends its summary
+with `<error: ...>`; one found while walking is the last child, named "[error]".
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import gdb.printing  # type: ignore
 
 from . import decode
 from . import model
+from . import text
 from . import walk
 
 __all__ = ["lookup", "register"]
@@ -48,8 +55,44 @@ def _address(val) -> Optional[int]:
         return None
 
 
+class _SlotValues:
+    """The slots of nodes as values in the inferior's memory (VmPageOrMarker lvalues at their
+    addresses). A node's 16 slots are fetched as one array value, whose elements gdb then
+    prints without reading the target once more per slot."""
+
+    def __init__(self) -> None:
+        slot_type = _type("VmPageOrMarker")
+        self.array_pointer = None if slot_type is None else \
+            slot_type.array(walk.FANOUT - 1).pointer()
+        self.node_address: Optional[int] = None
+        self.slots = None
+
+    def value(self, node_address: int, index: int, raw: int):
+        """Slot |index| of the node at |node_address|; its text if the type is unknown."""
+        if self.array_pointer is None:
+            return model.describe_slot(raw)
+        if node_address != self.node_address:
+            address = node_address + walk.layout().node_slots
+            self.slots = gdb.Value(address).cast(self.array_pointer).dereference()
+            self.slots.fetch_lazy()
+            self.node_address = node_address
+        return self.slots[index]
+
+
+def _unique_names(keyed: Iterator[tuple[int, object]]) -> Iterator[tuple[str, object]]:
+    """("[0x...]", value) for (key, value) pairs whose keys go up; a key that does not (damaged
+    memory) gets its position added, so that names stay unique for MI varobjs."""
+    previous = None
+    for position, (key, value) in enumerate(keyed):
+        if previous is None or key > previous:
+            previous = key
+            yield "[%#x]" % key, value
+        else:
+            yield "[%#x] #%d" % (key, position), value
+
+
 class SlotPrinter:
-    """VmPageOrMarker: its one-line text form."""
+    """VmPageOrMarker: its content in the text view's words."""
 
     def __init__(self, val) -> None:
         self.val = val
@@ -127,7 +170,7 @@ def _node_skew(node: walk.Node) -> Optional[tuple[int, str]]:
 
 
 class NodePrinter:
-    """VmPageListNode: its key range (and VMO offsets when its list is found); non-empty slots."""
+    """VmPageListNode: its key and VMO offsets (when its list is found); non-empty slots."""
 
     def __init__(self, val) -> None:
         self.val = val
@@ -149,89 +192,94 @@ class NodePrinter:
         if self.node is None:
             return "VmPageListNode " + (self.error or "")
         node = self.node
-        text = "VmPageListNode key %#x: skewed [%#x, %#x)" % (node.key, node.key,
-                                                             node.key + walk.SPAN)
+        line = "VmPageListNode key %#x" % node.key
         skew = _node_skew(node) if node.parent else None
         if skew is not None:
-            text += ", offsets [%#x, %#x) (skew %#x, %s)" % (
-                node.key - skew[0], node.key + walk.SPAN - skew[0], skew[0], skew[1])
-        elif not node.parent:
-            text += ", not in a tree"
-        return text + (" " + self.error if self.error else "")
+            line += " offsets [%#x, %#x) (skew %#x, %s)" % (
+                text.node_offsets(node, skew[0]) + skew)
+        elif node.parent:
+            line += " (its list not found: offsets unknown)"
+        else:
+            line += " (not in a tree)"
+        return line + (" " + self.error if self.error else "")
 
     def children(self) -> Iterator:
         if self.node is None or self.error:
             return
+        values = _SlotValues()
         for index, raw in enumerate(self.node.slots):
             if raw:
-                yield "[%d]" % index, model.describe_slot(raw)
-
-    def display_hint(self) -> Optional[str]:
-        return None
+                yield "[%d]" % index, values.value(self.node.address, index, raw)
 
 
 class ListPrinter:
-    """VmPageList or VmPageSpliceList: a summary, then VMO offset -> entry."""
+    """VmPageList or VmPageSpliceList: a summary of the object itself, then VMO offset ->
+    entry, walked lazily.
+
+    The entries are values for a front end, and text for `print`: gdb's `print` asks for the
+    summary (to_string) before the children, while an MI varobj of a printer with children
+    never asks for it (it shows "{...}"). A string child costs about 5 microseconds, a value
+    child 30 (gdb looks its printer up and runs it): as text, `print` of a list of 160,000
+    entries takes about a second instead of five, and it reads each 4 KiB frame of vm_page_t's
+    once (walk.PageReader) instead of each page's."""
 
     def __init__(self, val, type_name: str) -> None:
         self.val = val
+        self.printing = False  # to_string was called: this is `print`
         address = _address(val)
         self.view = None if address is None else model.view_for(address, type_name,
                                                                   stop_on_problem=False)
 
     def to_string(self) -> str:
+        self.printing = True
         if self.view is None:
             return "<error: the list is not in memory>"
-        text = self.view.summary()
-        if self.view.problems:
-            text += " " + model.first_error(self.view.problems)
-        return text
+        line = self.view.summary()
+        if self.view.header_problems:
+            line += " " + model.first_error(self.view.header_problems)
+        return line
 
     def children(self) -> Iterator:
         if self.view is None:
             return
-        for offset, _node, _index, raw in self.view.entries():
-            yield "[k]", "%#x" % offset
-            yield "[v]", model.describe_slot(raw)
-        if self.view.problems:
-            yield "[k]", "error"
-            yield "[v]", model.first_error(self.view.problems)
-
-    def display_hint(self) -> str:
-        return "map"
+        if self.printing:
+            pages = walk.PageReader()
+            entries = ((offset, model.describe_slot(raw, pages))
+                       for offset, _node, _index, raw in self.view.entries())
+        else:
+            values = _SlotValues()
+            entries = ((offset, values.value(node.address, index, raw))
+                       for offset, node, index, raw in self.view.entries())
+        yield from _unique_names(entries)
+        if self.view.walk_problems:
+            yield "[error]", model.first_error(self.view.walk_problems)
 
 
 class TreePrinter:
-    """fbl::WAVLTree of VmPageListNode: count, then key -> node pointer, in order."""
+    """fbl::WAVLTree of VmPageListNode: its count_, then key -> node pointer, walked lazily."""
 
     def __init__(self, val) -> None:
         self.val = val
-        address = _address(val)
-        self.walk = None if address is None else walk.Walk(address, stop_on_problem=False)
-        self.nodes = [] if self.walk is None else list(self.walk)
+        self.address = _address(val)
 
     def to_string(self) -> str:
-        if self.walk is None:
+        if self.address is None:
             return "<error: the tree is not in memory>"
-        text = "fbl::WAVLTree of VmPageListNode, count %d" % self.walk.count
-        if self.walk.problems:
-            text += " " + model.first_error(self.walk.problems)
-        return text
+        count = walk.read_u64(self.address + walk.layout().tree_count)
+        if count is None:
+            return "<error: tree %#x: header unreadable>" % self.address
+        return "fbl::WAVLTree of VmPageListNode, count %d" % count
 
     def children(self) -> Iterator:
+        if self.address is None:
+            return
         node_type = _type("VmPageListNode")
-        for node in self.nodes:
-            yield "[k]", "%#x" % node.key
-            if node_type is not None:
-                yield "[v]", gdb.Value(node.address).cast(node_type.pointer())
-            else:
-                yield "[v]", "node %#x" % node.address
-        if self.walk is not None and self.walk.problems:
-            yield "[k]", "error"
-            yield "[v]", model.first_error(self.walk.problems)
-
-    def display_hint(self) -> str:
-        return "map"
+        walker = walk.Walk(self.address, stop_on_problem=False)
+        yield from _unique_names(
+            (node.key, "node %#x" % node.address if node_type is None else
+             gdb.Value(node.address).cast(node_type.pointer())) for node in walker)
+        if walker.problems:
+            yield "[error]", model.first_error(walker.problems)
 
 
 class CursorPrinter:

@@ -29,6 +29,11 @@ import struct
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
+try:
+    from . import text
+except ImportError:  # run as a program: this file's folder is on sys.path
+    import text  # type: ignore[no-redef]
+
 __all__ = ["CHUNK_BYTES", "ENTRY", "ENTRY_FIELDS", "HEADER", "HEADER_FIELDS", "KINDS", "MAGIC",
            "MAX_CAPACITY", "NAME_SIZE", "VERSION", "Entry", "Registry", "RegistryError",
            "escape", "read"]
@@ -67,6 +72,7 @@ class Entry:
     kind: int  # 1 VmPageList, 2 VmPageSpliceList, anything else has a note
     address: int
     slot: int = 0  # index in the entry array
+    name_bytes: bytes = b""  # the name as the target holds it (views escape it themselves)
 
 
 @dataclass
@@ -84,9 +90,9 @@ class RegistryError(Exception):
 
 
 def escape(raw: bytes) -> str:
-    """|raw| as UTF-8, with undecodable bytes and unprintable characters as \\x escapes."""
-    text = raw.decode("utf-8", "backslashreplace")
-    return "".join(c if c.isprintable() else "\\x%02x" % ord(c) for c in text)
+    """|raw| for a terminal, as every view prints a name (docs/snapshot-format.md): bytes
+    outside 0x20..0x7e as \\xNN, a backslash and a single quote with a backslash before them."""
+    return text.escape_name(raw)
 
 
 def _check_header(address: int, header: dict) -> None:
@@ -149,8 +155,8 @@ def _decode(slots: list[tuple[int, tuple]], header: dict, out: Registry) -> list
                 index, ident, slot_of_id[ident]))
         else:
             slot_of_id[ident] = index
-        text = name[:name_length] if name_ok else name[:NAME_SIZE - 1].split(b"\0")[0]
-        out.entries.append(Entry(ident, escape(text), kind, address, index))
+        name_bytes = name[:name_length] if name_ok else name[:NAME_SIZE - 1].split(b"\0")[0]
+        out.entries.append(Entry(ident, escape(name_bytes), kind, address, index, name_bytes))
     out.entries.sort(key=lambda entry: entry.ident)
     return checks
 

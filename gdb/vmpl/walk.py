@@ -20,14 +20,15 @@ from typing import Iterator, Optional
 
 import gdb  # type: ignore
 
-__all__ = ["DEFAULT_MAX_NODES", "Layout", "Node", "Problem", "Walk", "canary_problem",
-           "forget_layout", "layout", "layout_problem", "list_address", "max_nodes",
-           "node_from_bytes", "page_split_bits", "read_bytes", "read_node", "read_u64"]
+from . import text
+from .text import FANOUT, PAGE_SIZE, SPAN
+
+__all__ = ["DEFAULT_MAX_NODES", "FANOUT", "PAGE_SIZE", "SPAN", "Layout", "Node", "PageReader",
+           "Problem", "ReadCounts", "Walk", "canary_problem", "forget_layout", "layout",
+           "layout_problem", "list_address", "max_nodes", "node_from_bytes", "read_bytes",
+           "read_counts", "read_node", "read_page", "read_u64"]
 
 CANARY = 0x504C5354  # fbl::magic("PLST")
-PAGE_SIZE = 4096
-FANOUT = 16
-SPAN = PAGE_SIZE * FANOUT
 MAX_SIZE = 0xFFFFFFFFFFFE0000
 
 # A problem found in the inferior's memory: the address it is about, and a sentence.
@@ -49,10 +50,22 @@ def max_nodes() -> int:
     return int(value)
 
 
+@dataclass
+class ReadCounts:
+    """How often this package read the inferior (tests check that a bounded print reads a
+    bounded part of a list): read_memory calls, and nodes among them."""
+    reads: int = 0
+    nodes: int = 0
+
+
+read_counts = ReadCounts()
+
+
 def read_bytes(address: int, size: int) -> Optional[bytes]:
     """|size| bytes at |address|, or None if any of them is unreadable."""
     if address < 0 or address + size > 1 << 64:
         return None
+    read_counts.reads += 1
     try:
         return bytes(gdb.selected_inferior().read_memory(address, size))
     except (gdb.MemoryError, gdb.error, OverflowError, ValueError):
@@ -138,6 +151,7 @@ class Layout:
     splice_head: int = 40
     splice_middle: int = 216
     splice_tail: int = 248
+    page_paddr: int = 0x10
     page_left_split_bit: int = 0x29 * 8 + 5
     page_right_split_bit: int = 0x29 * 8 + 6
 
@@ -207,6 +221,9 @@ def _compute_layout() -> Layout:
         out.splice_finalized = _offset(splice, ["finalized_"])
     page = _lookup_type("vm_page")
     if page is not None:
+        paddr = _offset(page, ["paddr_priv"])
+        if paddr is not None:
+            out.page_paddr = paddr
         left = _bit(page, ["object", "cow_left_split"])
         right = _bit(page, ["object", "cow_right_split"])
         if left is not None and right is not None:
@@ -214,29 +231,68 @@ def _compute_layout() -> Layout:
     return out
 
 
-def page_split_bits(page: int) -> Optional[tuple[bool, bool]]:
-    """The vm_page_t's cow_left_split and cow_right_split, None if the page is unreadable."""
-    lay = layout()
-    lo = min(lay.page_left_split_bit, lay.page_right_split_bit) // 8
-    hi = max(lay.page_left_split_bit, lay.page_right_split_bit) // 8
-    data = read_bytes(page + lo, hi - lo + 1)
-    if data is None:
-        return None
-    word = int.from_bytes(data, "little")
-    return (bool((word >> (lay.page_left_split_bit - lo * 8)) & 1),
-            bool((word >> (lay.page_right_split_bit - lo * 8)) & 1))
+class _PageFields:
+    """Where paddr_priv and the split bits sit in a vm_page_t: the bytes [first, first + size)
+    of it that hold all three, and how to take them out of those bytes."""
+
+    def __init__(self, lay: Layout) -> None:
+        split_bytes = (lay.page_left_split_bit // 8, lay.page_right_split_bit // 8)
+        self.first = min(lay.page_paddr, *split_bytes)
+        self.size = max(lay.page_paddr + 8, *(b + 1 for b in split_bytes)) - self.first
+        self.paddr = lay.page_paddr - self.first
+        self.left = lay.page_left_split_bit - self.first * 8
+        self.right = lay.page_right_split_bit - self.first * 8
+
+    def parse(self, data: bytes) -> text.PageInfo:
+        bit = lambda at: bool(data[at >> 3] >> (at & 7) & 1)  # noqa: E731
+        return text.PageInfo(int.from_bytes(data[self.paddr:self.paddr + 8], "little"),
+                             bit(self.left), bit(self.right))
+
+
+def read_page(page: int) -> Optional[text.PageInfo]:
+    """paddr_priv and the split bits of the vm_page_t at |page| (one read), None if unreadable."""
+    fields = _PageFields(layout())
+    data = read_bytes(page + fields.first, fields.size)
+    return None if data is None else fields.parse(data)
+
+
+class PageReader:
+    """read_page for many pages: the target is read a 4 KiB frame at a time, and each frame
+    once, since vm_page_t's sit in dense arrays (a dump of 80,000 pages reads ~1,000 frames).
+    For one command: memory may change between commands."""
+
+    FRAME = 4096
+
+    def __init__(self) -> None:
+        self._fields = _PageFields(layout())
+        self._frames: dict[int, Optional[bytes]] = {}
+
+    def _frame(self, number: int) -> Optional[bytes]:
+        if number not in self._frames:
+            self._frames[number] = read_bytes(number * self.FRAME, self.FRAME)
+        return self._frames[number]
+
+    def read(self, page: int) -> Optional[text.PageInfo]:
+        start = page + self._fields.first
+        stop = start + self._fields.size
+        if stop > 1 << 64:
+            return None
+        first, last = start // self.FRAME, (stop - 1) // self.FRAME
+        frames = [self._frame(number) for number in range(first, last + 1)]
+        if None in frames:
+            return None
+        data = frames[0] if first == last else b"".join(frames)  # type: ignore[arg-type]
+        offset = start - first * self.FRAME
+        return self._fields.parse(data[offset:offset + self._fields.size])
 
 
 @dataclass
-class Node:
-    """One node read out of the inferior: its address, key (obj_offset_), canary and raw slots."""
-    address: int
-    key: int
-    canary: int
-    slots: tuple
-    parent: int
-    left: int
-    right: int
+class Node(text.Node):
+    """One node read out of the inferior: text.Node (address, key, canary, raw slots) and the
+    tree links the walk follows."""
+    parent: int = 0
+    left: int = 0
+    right: int = 0
 
 
 def read_node(address: int) -> Optional[Node]:
@@ -245,19 +301,17 @@ def read_node(address: int) -> Optional[Node]:
     data = read_bytes(address, lay.node_size)
     if data is None:
         return None
+    read_counts.nodes += 1
     return node_from_bytes(address, data)
 
 
 def node_from_bytes(address: int, data: bytes) -> Node:
     lay = layout()
     q = struct.unpack_from
-    return Node(address,
-                q("<Q", data, lay.node_key)[0],
-                q("<I", data, lay.node_canary)[0],
+    return Node(address, q("<Q", data, lay.node_key)[0], q("<I", data, lay.node_canary)[0],
                 lay.slots.unpack_from(data, lay.node_slots),
-                q("<Q", data, lay.node_parent)[0],
-                q("<Q", data, lay.node_left)[0],
-                q("<Q", data, lay.node_right)[0])
+                parent=q("<Q", data, lay.node_parent)[0], left=q("<Q", data, lay.node_left)[0],
+                right=q("<Q", data, lay.node_right)[0])
 
 
 def layout_problem() -> Optional[str]:

@@ -5,7 +5,7 @@
 // registry (`vmpl list`), then calls vmpl_gdb_stop(), where the tests stop it (live, or after
 // making a core file). argv[1] picks damage done to victim_list just before the stop, the kinds of
 // corruption a printer must survive with a bounded output and an error marker:
-//   none, cycle, canary, wild, misaligned, count, unreadable-page
+//   none, cycle, canary, wild, misaligned, count, unreadable-page, order
 // The damage is undone after the stop and every list is emptied, so the program exits cleanly
 // when it is run to the end.
 //
@@ -238,6 +238,12 @@ Damage DoDamage(const char* kind) {
     // count_ is the fourth word of the tree (docs/semantics.md section 12.3), which is the first
     // member of the list.
     return Overwrite(reinterpret_cast<uint64_t*>(&victim_list) + 3, 0x7fffffffffff, 8);
+  }
+  if (strcmp(kind, "order") == 0) {
+    // The fifth node gets the fourth's key: the walk finds keys that do not go up, and two
+    // slots at each of that node's VMO offsets (a printer must still name its entries apart).
+    return Overwrite(reinterpret_cast<char*>(nodes[4]) + vmpl::PageListAccess::kNodeOffsetOffset,
+                     nodes[3]->offset(), 8);
   }
   if (strcmp(kind, "unreadable-page") == 0) {
     VmPageOrMarker& slot = vmpl::PageListAccess::mutable_slot(*nodes[2], 0);

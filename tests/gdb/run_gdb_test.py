@@ -37,7 +37,8 @@ import tempfile
 HERE = os.path.dirname(os.path.realpath(__file__))
 DRIVER = os.path.join(HERE, "gdb_driver.py")
 BEGIN_MARKER = "==== vmpl gdb test ===="
-DAMAGE_KINDS = ("none", "cycle", "canary", "wild", "misaligned", "count", "unreadable-page")
+DAMAGE_KINDS = ("none", "cycle", "canary", "wild", "misaligned", "count", "unreadable-page",
+                "order")
 FORBIDDEN = ("Traceback", "Python Exception")
 ADDRESS = re.compile(r"0x[1-7][0-9a-f]{11}\b")
 

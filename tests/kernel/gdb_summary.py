@@ -23,20 +23,12 @@ def checksum(nodes) -> int:
 
 
 for entry in registry.read_registry().entries:
-    view = model.view_for(entry.address, registry.KINDS.get(entry.kind, "?"))
-    if isinstance(view, model.SpliceListView):
-        nodes = [node for _, node in view.nodes]  # head, middle nodes, tail: the kernel's order
-        node_count = sum(1 for where, _ in view.nodes if where == "middle")
-    else:
-        nodes = view.nodes
-        node_count = len(nodes)
-    counts = model.Counts()
-    for node in nodes:
-        for raw in node.slots:
-            if raw != 0:
-                counts.add(raw)
-    sentinels = counts.interval_starts + counts.interval_ends + counts.interval_slots
+    view = model.view_for(entry.address, registry.KINDS.get(entry.kind, "?")).load()
+    counts = view.counts()
+    # The self-report's words (docs/snapshot-format.md): intervals and interval sentinels apart;
+    # a splice list's nodes are checksummed head, middle nodes, tail: the kernel's order.
     print("gdb-summary id=%d nodes=%d pages=%d references=%d markers=%d intervals=%d "
           "interval_sentinels=%d checksum=%016x problems=%d" % (
-              entry.ident, node_count, counts.pages, counts.references, counts.markers,
-              counts.intervals, sentinels, checksum(nodes), len(view.problems)))
+              entry.ident, counts.nodes, counts.pages, counts.references, counts.markers,
+              counts.intervals, counts.interval_sentinels, checksum(view.nodes),
+              len(view.problems)))

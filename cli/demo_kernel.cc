@@ -146,12 +146,12 @@ std::string FormatNodeMap(const DemoList& demo, const TextStyle& style) {
       } else if (cell == '.' && inside) {
         cell = '-';
       }
-      if (node.key + i * PAGE_SIZE < list.skew) {
+      if (node.base + i * PAGE_SIZE < list.skew) {
         cell = ' ';
       }
       row += PaintCell(style, cell);
     }
-    out += fmt::format("  key {:#9x} |{}| offsets [{:#x}, {:#x})\n", node.key, row,
+    out += fmt::format("  key {:#9x} |{}| offsets [{:#x}, {:#x})\n", node.base, row,
                        node.first_offset(), node.end_offset());
   }
   for (const SnapshotProblem& problem : list.problems) {

@@ -7,10 +7,6 @@ namespace {
 
 uint64_t RoundDownToNode(uint64_t value) { return value - value % kSnapshotNodeSpan; }
 
-bool InSpliceRange(const SnapshotList& list, uint64_t offset) {
-  return offset >= list.splice_offset && offset - list.splice_offset < list.splice_length;
-}
-
 }  // namespace
 
 const char* NodePartName(NodePart part, SnapshotListKind kind) {
@@ -25,9 +21,9 @@ const char* NodePartName(NodePart part, SnapshotListKind kind) {
   return "tree";
 }
 
-uint64_t ListNode::first_offset() const { return key >= skew ? key - skew : 0; }
+uint64_t ListNode::first_offset() const { return base >= skew ? base - skew : 0; }
 
-uint64_t ListNode::end_offset() const { return key + kSnapshotNodeSpan - skew; }
+uint64_t ListNode::end_offset() const { return base + kSnapshotNodeSpan - skew; }
 
 std::vector<ListNode> ListNodes(const SnapshotList& list) {
   std::vector<ListNode> nodes;
@@ -38,23 +34,14 @@ std::vector<ListNode> ListNodes(const SnapshotList& list) {
     }
     return nodes;
   }
-  // A splice list (VmPageSpliceList's rule for where an offset lives): the head holds the first
-  // node of a range that starts inside a node; the tail holds the node of the range's end,
-  // unless the head already does.
+  // A splice list: VmPageSpliceList's rule for where an offset lives.
   const uint64_t start = list.splice_offset + list.skew;
   const uint64_t end = start + list.splice_length;
-  const uint64_t first_node = RoundDownToNode(start);
-  const uint64_t end_node = RoundDownToNode(end);
-  const bool has_head = start % kSnapshotNodeSpan != 0;
-  if (has_head) {
-    nodes.push_back(ListNode{&list.head, NodePart::kHead, first_node, list.skew});
-  }
+  nodes.push_back(ListNode{&list.head, NodePart::kHead, RoundDownToNode(start), list.skew});
   for (const SnapshotNode& node : list.nodes) {
     nodes.push_back(ListNode{&node, NodePart::kTree, node.key, list.skew});
   }
-  if (!(has_head && end_node == first_node)) {
-    nodes.push_back(ListNode{&list.tail, NodePart::kTail, end_node, list.skew});
-  }
+  nodes.push_back(ListNode{&list.tail, NodePart::kTail, RoundDownToNode(end), list.skew});
   return nodes;
 }
 
@@ -66,10 +53,7 @@ std::vector<ListEntry> ListEntries(const SnapshotList& list, const std::vector<L
       if (raw == 0) {
         continue;
       }
-      const uint64_t offset = node.key + i * kSnapshotPageSize - list.skew;
-      if (node.part != NodePart::kTree && !InSpliceRange(list, offset)) {
-        continue;
-      }
+      const uint64_t offset = node.base + i * kSnapshotPageSize - list.skew;
       entries.push_back(ListEntry{&node, i, offset, raw});
     }
   }

@@ -79,7 +79,7 @@ nlohmann::ordered_json ListToJson(const SnapshotList& list) {
       slots.push_back(std::move(slot));
     }
     nlohmann::ordered_json n = {{"address", Hex(node.node->address)},
-                                {"key", Hex(node.key)},
+                                {"key", Hex(node.node->key)},
                                 {"canary", fmt::format("{:#010x}", node.node->canary)},
                                 {"first_offset", Hex(node.first_offset())},
                                 {"end_offset", Hex(node.end_offset())}};
@@ -91,8 +91,10 @@ nlohmann::ordered_json ListToJson(const SnapshotList& list) {
   }
   nlohmann::ordered_json j = {
       {"address", Hex(list.address)},
-      {"registry_id", list.registry_id},
-      {"name", list.name},
+      // null when the list was not found through the registry / has no name.
+      {"registry_id", list.registry_id != 0 ? nlohmann::ordered_json(list.registry_id) : nullptr},
+      {"name", list.registry_id != 0 || !list.name.empty() ? nlohmann::ordered_json(list.name)
+                                                           : nullptr},
       {"kind", list.kind == SnapshotListKind::kSpliceList ? "splice-list" : "page-list"},
       {"skew", Hex(list.skew)},
       {"tree_count", list.tree_count},

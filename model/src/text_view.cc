@@ -81,7 +81,7 @@ std::string NodeLine(const ListNode& node) {
     empty = empty && raw == 0;
   }
   return fmt::format("{}node {:#x} key {:#x} offsets [{:#x}, {:#x}){}", part, node.node->address,
-                     node.key, node.first_offset(), node.end_offset(), empty ? ": EMPTY" : "");
+                     node.node->key, node.first_offset(), node.end_offset(), empty ? ": EMPTY" : "");
 }
 
 std::string ListLine(const SnapshotList& list) {

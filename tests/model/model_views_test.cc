@@ -61,6 +61,14 @@ SnapshotList SampleList() {
   return list;
 }
 
+std::vector<std::string> Messages(const SnapshotList& list) {
+  std::vector<std::string> out;
+  for (const Violation& v : CheckList(list)) {
+    out.push_back(std::string(ViolationKindName(v.kind)) + ": " + v.message);
+  }
+  return out;
+}
+
 TEST(TextView, ListInTheKernelsWording) {
   const SnapshotList list = SampleList();
   EXPECT_EQ(FormatList(list, /*slots=*/true),
@@ -123,13 +131,12 @@ SnapshotList SampleSplice() {
 
 TEST(Entries, SpliceHeadMiddleTail) {
   SnapshotList list = SampleSplice();
-  list.tail.slots[3] = kMarker;  // offset 0x33000: past the range, so not an entry
   const std::vector<ListNode> nodes = ListNodes(list);
   ASSERT_EQ(nodes.size(), 3u);
   EXPECT_EQ(nodes[0].part, NodePart::kHead);
-  EXPECT_EQ(nodes[0].key, 0u);
+  EXPECT_EQ(nodes[0].base, 0u);
   EXPECT_EQ(nodes[2].part, NodePart::kTail);
-  EXPECT_EQ(nodes[2].key, 0x30000u);
+  EXPECT_EQ(nodes[2].base, 0x30000u);
   std::vector<uint64_t> offsets;
   for (const ListEntry& entry : ListEntries(list, nodes)) {
     offsets.push_back(entry.offset);
@@ -143,8 +150,15 @@ TEST(Entries, SpliceHeadMiddleTail) {
             "    [14] offset 0xe000 zero page marker\n"
             "  node 0x6000 key 0x10000 offsets [0x10000, 0x20000)\n"
             "    [ 0] offset 0x10000 page 0x77000\n"
-            "  tail node 0x5200 key 0x30000 offsets [0x30000, 0x40000)\n"
+            "  tail node 0x5200 key 0x0 offsets [0x30000, 0x40000)\n"
             "    [ 2] offset 0x32000 reference 0x20(..)\n");
+  // A tail slot past the range is shown where it would be (and the checker names it).
+  list.tail.slots[3] = kMarker;
+  EXPECT_NE(FormatList(list, true).find("    [ 3] offset 0x33000 zero page marker\n"),
+            std::string::npos);
+  EXPECT_EQ(Messages(list),
+            (std::vector<std::string>{
+                "splice: entry lies outside the list's range [0xe000, 0x33000)"}));
 }
 
 TEST(Entries, IntervalRangesAreHalfOpen) {
@@ -201,13 +215,6 @@ TEST(JsonView, SchemaVersionOneFields) {
   EXPECT_NE(text.find("bad \xef\xbf\xbd utf-8"), std::string::npos);
 }
 
-std::vector<std::string> Messages(const SnapshotList& list) {
-  std::vector<std::string> out;
-  for (const Violation& v : CheckList(list)) {
-    out.push_back(std::string(ViolationKindName(v.kind)) + ": " + v.message);
-  }
-  return out;
-}
 
 TEST(CheckList, ValidListHasNoViolation) {
   const SnapshotList list = SampleList();

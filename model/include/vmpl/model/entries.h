@@ -3,10 +3,10 @@
 // (docs/snapshot-format.md, "Words").
 //
 // Offsets. Slot |i| of the node whose tree key is |k|, in a list with skew |s|, is at VMO offset
-// k + i * PAGE_SIZE - s (modulo 2^64). A splice list's inline head and tail nodes hold the
-// positions of the first and last node of its range: the head the range's first node when the
-// range does not start on a node boundary, the tail the node holding the range's end (when it is
-// not the head's); their entries outside [offset, offset + length) are not entries of the list.
+// k + i * PAGE_SIZE - s (modulo 2^64). A splice list's inline head and tail nodes stand for
+// nodes of its range, as VmPageSpliceList places entries: the head for the node holding the
+// range's offset, the tail for the node holding its end (the skew applied, rounded down to a
+// node); their slots are at the offsets that gives them (docs/snapshot-format.md, "Choices").
 
 #ifndef VMPL_MODEL_ENTRIES_H_
 #define VMPL_MODEL_ENTRIES_H_
@@ -32,11 +32,13 @@ const char* NodePartName(NodePart part, SnapshotListKind kind);
 struct ListNode {
   const SnapshotNode* node = nullptr;
   NodePart part = NodePart::kTree;
-  uint64_t key = 0;  // the node's tree key; for a head or tail, the key of the node it stands for
+  // The skewed offset of slot 0: the node's key; for a head or tail, the key of the node it
+  // stands for (its own key, as memory holds it, is node->key).
+  uint64_t base = 0;
+  uint64_t skew = 0;
   // The VMO offsets of slot 0 (0 if the skew puts it before offset 0) and one past slot 15.
   uint64_t first_offset() const;
   uint64_t end_offset() const;
-  uint64_t skew = 0;
 };
 
 // One populated slot.
@@ -52,8 +54,7 @@ struct ListEntry {
   uint64_t range_end = 0;
 };
 
-// The nodes of |list| in offset order (a splice list: head, middle nodes, tail; only the inline
-// nodes its range uses).
+// The nodes of |list| in offset order (a splice list: head, middle nodes, tail).
 std::vector<ListNode> ListNodes(const SnapshotList& list);
 
 // The populated slots of |nodes| (from ListNodes(list)) in offset order, interval ranges linked.

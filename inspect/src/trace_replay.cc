@@ -466,6 +466,15 @@ std::vector<SnapshotList> TraceReplay::Lists(bool registered_only) const {
     }
     // The recorded page pointers are another process's: never read through them.
     SnapshotList state = object->list ? Capture(*object->list) : Capture(*object->splice);
+    // Addresses as the recording process had them, so that the state at an event reads like a
+    // snapshot of that process (and compares line by line with a core file of it).
+    state.address = info->address;
+    for (SnapshotNode& node : state.nodes) {
+      auto it = info->nodes.find(node.key);
+      node.address = it != info->nodes.end() ? it->second : 0;
+    }
+    state.head.address = object->head_address;
+    state.tail.address = object->tail_address;
     state.registry_id = info->registered ? info->registry_id : 0;
     state.name = info->name;
     states.push_back(std::move(state));

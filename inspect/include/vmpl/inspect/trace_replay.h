@@ -101,7 +101,8 @@ class TraceReplay {
   const VmPageList* PageList(uint64_t key) const;
   const VmPageSpliceList* SpliceList(uint64_t key) const;
   // Every live list as a snapshot (in registry-id order, with its id and name), registered ones
-  // only when |registered_only|. Addresses are the replay's own; no vm_page_t is read.
+  // only when |registered_only|. Addresses (of lists and nodes) are the recording process's, as
+  // the trace names them; no vm_page_t is read (the trace holds none).
   std::vector<SnapshotList> Lists(bool registered_only) const;
 
   uint64_t divergences() const { return divergences_; }

@@ -7,6 +7,7 @@
 
 #include <vm/vm_page_list.h>
 #include <vmpl/model/check.h>
+#include <vmpl/model/slot.h>
 #include <vmpl/page_list_access.h>
 #include <vmpl/registry.h>
 
@@ -68,7 +69,7 @@ std::vector<SnapshotNode> CollectNodes(const PageListAccess::NodeTree& tree, siz
 
 void ReadPages(const SnapshotNode& node, SnapshotList& out) {
   for (uint64_t raw : node.slots) {
-    if (raw != 0 && (raw & 3) == 0 && raw % alignof(vm_page_t) == 0) {
+    if (DecodeRawSlot(raw).kind == SlotKind::kPage && raw % alignof(vm_page_t) == 0) {
       const auto* page = reinterpret_cast<const vm_page_t*>(raw);
       out.pages[raw] = SnapshotPage{page->paddr(), page->object.cow_left_split != 0,
                                     page->object.cow_right_split != 0, page->object.dirty_state};

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 #include <vm/vm_page_list.h>
+#include <vmpl/model/slot.h>
 #include <vmpl/page_list_access.h>
 #include <vmpl/registry.h>
 
@@ -228,7 +229,7 @@ class Decoder {
     std::unordered_set<uint64_t> seen;
     for (const SnapshotNode* node : nodes) {
       for (uint64_t raw : node->slots) {
-        if (raw != 0 && (raw & 3) == 0 && raw % layout_.pointer_size == 0 &&
+        if (DecodeRawSlot(raw).kind == SlotKind::kPage && raw % layout_.pointer_size == 0 &&
             seen.size() < max_pages && seen.insert(raw).second) {
           addresses.push_back(raw);
         }

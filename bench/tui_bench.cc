@@ -17,7 +17,10 @@
 // registers only the list it is about, so the App reads nothing else.
 //
 //   BM_AppFrame/W/H          Render of a WxH frame (every pane, title and status line), the big
-//                            list selected and its node in the middle of the list selected
+//                            list selected and its node in the middle of the list selected:
+//                            Prepare (layout, the vm_page_t cache looked up for the page cells in
+//                            view) and Draw, what the terminal loop does for each frame
+//   BM_AppDraw/W/H           Draw alone, the same screen already prepared: the painting
 //   BM_AppFrameIntervals/W/H the same with the Intervals view, on a list of 1 Mi pages with one
 //                            zero interval of 2^30 pages in the middle of its offsets
 //   BM_AppRefresh            one Tick that reads the source: the registry and the 1 Mi-page list
@@ -29,9 +32,9 @@
 //                            with no tracing and no TUI: the baseline for BM_DemoLive's steps/s
 //   BM_DemoLive              the demo source flat out (DemoOptions rate 0, the simulator on its
 //                            own thread) watched by an App that ticks and renders a 160x48 frame
-//                            every 20 ms for 2 s, as the terminal loop does; counters: the simulator's steps/s, events/s
-//                            delivered to the App, events lost, frames/s, mean and max frame time
-//                            (Tick + Render)
+//                            every 20 ms for 2 s, as the terminal loop does; counters: the
+//                            simulator's steps/s, events/s delivered to the App, events lost,
+//                            frames/s, mean and max frame time (Tick + Render)
 //
 //   BM_RingEventStreamPoll   the viewer's cost per event: a simulator run's events read from a
 //                            ring, resolved to their lists and logged (items: events)
@@ -226,20 +229,31 @@ bool CheckNodes(benchmark::State& state, const vmpl::tui::App& app, size_t nodes
   return true;
 }
 
-void AppFrame(benchmark::State& state, BigList& big, bool intervals) {
-  const vmpl::ScopedRegistration registration = big.Register();
+// An App over |big| alone, its middle node selected (and the intervals view, if |intervals|);
+// null, the benchmark skipped with the reason, if it could not be opened or read.
+std::unique_ptr<vmpl::tui::App> OpenAtMiddle(benchmark::State& state, BigList& big,
+                                             bool intervals) {
   std::string error;
   std::unique_ptr<vmpl::tui::App> app = OpenSelf(&error);
   if (!app) {
     state.SkipWithError(error.c_str());
-    return;
+    return nullptr;
   }
   if (!CheckNodes(state, *app, kPages / VmPageListNode::kPageFanOut)) {
-    return;
+    return nullptr;
   }
   GotoMiddle(*app, big);
   if (intervals) {
     app->Handle(vmpl::tui::Input::Char(U'v'));
+  }
+  return app;
+}
+
+void AppFrame(benchmark::State& state, BigList& big, bool intervals) {
+  const vmpl::ScopedRegistration registration = big.Register();
+  std::unique_ptr<vmpl::tui::App> app = OpenAtMiddle(state, big, intervals);
+  if (!app) {
+    return;
   }
   vmpl::tui::Frame frame(static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
   for (auto _ : state) {
@@ -252,6 +266,21 @@ void AppFrame(benchmark::State& state, BigList& big, bool intervals) {
 
 void BM_AppFrame(benchmark::State& state) { AppFrame(state, BigList::Pages(), false); }
 BENCHMARK(BM_AppFrame)->Args({200, 60})->Args({120, 40})->Unit(benchmark::kMicrosecond);
+
+void BM_AppDraw(benchmark::State& state) {
+  const vmpl::ScopedRegistration registration = BigList::Pages().Register();
+  std::unique_ptr<vmpl::tui::App> app = OpenAtMiddle(state, BigList::Pages(), false);
+  if (!app) {
+    return;
+  }
+  vmpl::tui::Frame frame(static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
+  app->Prepare(frame.width(), frame.height());
+  for (auto _ : state) {
+    app->Draw(frame);
+    benchmark::DoNotOptimize(frame);
+  }
+}
+BENCHMARK(BM_AppDraw)->Args({200, 60})->Args({120, 40})->Unit(benchmark::kMicrosecond);
 
 void BM_AppFrameIntervals(benchmark::State& state) {
   AppFrame(state, BigList::WithInterval(), true);

@@ -26,6 +26,7 @@
 #include <vmpl/sim.h>
 #include <vmpl/trace.h>
 #include <vmpl/tui/app.h>
+#include <vmpl/tui/draw.h>
 #include <vmpl/tui/events_view.h>
 #include <vmpl/tui/frame.h>
 #include <vmpl/tui/node_map.h>
@@ -416,12 +417,67 @@ std::unique_ptr<vmpl::tui::Source> OpenSelf() {
   return source;
 }
 
+// What the App asked of its source, counted by CountingSource.
+struct SourceCalls {
+  uint64_t all = 0;  // every call
+  uint64_t reads = 0;
+  uint64_t page_reads = 0;
+  uint64_t seeks = 0;
+  uint64_t let_run = 0;
+};
+
+// A source that counts every call made into it and passes it on to a real one: how the tests see
+// that drawing and input handlers never call the source, and the refresh step does.
+class CountingSource final : public vmpl::tui::Source {
+ public:
+  CountingSource(std::unique_ptr<vmpl::tui::Source> inner, SourceCalls* calls)
+      : inner_(std::move(inner)), calls_(calls) {}
+
+  std::string Describe() const override { return Count().Describe(); }
+  bool live() const override { return Count().live(); }
+  vmpl::inspect::Snapshot Read() override {
+    calls_->reads++;
+    return Count().Read();
+  }
+  uint64_t PollEvents(vmpl::tui::EventLog& log) override { return Count().PollEvents(log); }
+  std::string EventsStatus() const override { return Count().EventsStatus(); }
+  std::optional<vmpl::tui::PageStruct> ReadPage(uint64_t address, std::string* error) override {
+    calls_->page_reads++;
+    return Count().ReadPage(address, error);
+  }
+  uint64_t SlotAddress(const vmpl::inspect::SnapshotNode& node, int slot) const override {
+    return Count().SlotAddress(node, slot);
+  }
+  void LetTargetRun() override {
+    calls_->let_run++;
+    Count().LetTargetRun();
+  }
+  void SetPaused(bool paused) override { Count().SetPaused(paused); }
+  std::optional<vmpl::tui::CursorState> Cursor() const override { return Count().Cursor(); }
+  bool Seek(uint64_t position, std::string* error) override {
+    calls_->seeks++;
+    return Count().Seek(position, error);
+  }
+  std::vector<vmpl::tui::StreamEvent> EventsAround(uint64_t first, size_t count) override {
+    return Count().EventsAround(first, count);
+  }
+
+ private:
+  vmpl::tui::Source& Count() const {
+    calls_->all++;
+    return *inner_;
+  }
+
+  std::unique_ptr<vmpl::tui::Source> inner_;
+  SourceCalls* calls_;
+};
+
 class AppTest : public testing::Test {
  protected:
-  // Builds the population and an App over this process, read once.
+  // Builds the population and an App over this process (counting its calls), read once.
   void Start(bool damaged, AppOptions options = {}) {
     population_ = std::make_unique<Population>(damaged);
-    app_ = std::make_unique<App>(OpenSelf(), options);
+    app_ = std::make_unique<App>(std::make_unique<CountingSource>(OpenSelf(), &calls_), options);
     now_ = Now();
     app_->Tick(now_);
   }
@@ -431,12 +487,23 @@ class AppTest : public testing::Test {
   }
 
   Frame Draw(int width = 120, int height = 40) {
+    width_ = width;
+    height_ = height;
     Frame frame(width, height);
     app_->Render(frame);
     return frame;
   }
-  bool Press(char32_t c) { return app_->Handle(Input::Char(c)); }
-  bool Press(Key key) { return app_->Handle(Input::Key(key)); }
+  // One input and the rest of the main loop's turn (terminal.cc): the refresh step applies what
+  // the input queued, and the next frame's layout is made at the last frame's size (drawing it
+  // changes nothing, so it is left out). True if the input asked for anything.
+  bool Send(const Input& input) {
+    const vmpl::tui::Actions actions = app_->Handle(input);
+    app_->Tick(now_);
+    app_->Prepare(width_, height_);
+    return static_cast<bool>(actions);
+  }
+  bool Press(char32_t c) { return Send(Input::Char(c)); }
+  bool Press(Key key) { return Send(Input::Key(key)); }
   void Type(std::string_view text) {
     for (char c : text) {
       Press(static_cast<char32_t>(c));
@@ -445,14 +512,14 @@ class AppTest : public testing::Test {
   // A tick far enough after the last one for a live source to be read again.
   bool Later() {
     now_ += 10 * kSecond;
-    return app_->Tick(now_);
+    return static_cast<bool>(app_->Tick(now_));
   }
   void Click(Key type, int x, int y) {
     Input input;
     input.type = type;
     input.x = x;
     input.y = y;
-    app_->Handle(input);
+    Send(input);
   }
 
   // The index in the snapshot of the list named |name| (fails the test if there is none).
@@ -504,8 +571,11 @@ class AppTest : public testing::Test {
   }
 
   std::unique_ptr<Population> population_;
+  SourceCalls calls_;
   std::unique_ptr<App> app_;
   uint64_t now_ = 0;
+  int width_ = 120;  // of the last frame drawn
+  int height_ = 40;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1319,6 +1389,153 @@ TEST_F(AppTest, TinyFramesDoNotCrash) {
   draw_all("problems");
 }
 
+TEST_F(AppTest, TooSmallATerminalSaysSo) {
+  Start(/*damaged=*/false);
+  const Frame frame = Draw(40, 12);
+  EXPECT_TRUE(app_->layout().too_small);
+  // No bare pane headers: the size, and the size that fits.
+  EXPECT_EQ(RowOf(frame, "Lists"), -1);
+  EXPECT_EQ(RowOf(frame, "vmpl tui"), -1);
+  const int y = RowOf(frame, "terminal too small (40x12,");
+  ASSERT_GE(y, 0) << frame.ToText();
+  EXPECT_NE(Lines(frame)[static_cast<size_t>(y) + 1].find("needs at least 40x16)"),
+            std::string::npos)
+      << frame.ToText();
+  ExpectGolden("app_too_small_40x12", Stable(frame));
+  // Keys still work, and the screen comes back whole at the size named.
+  Press(U'j');
+  EXPECT_EQ(SelectedIndex(), 1u);
+  const Frame whole = Draw(40, 16);
+  EXPECT_FALSE(app_->layout().too_small);
+  EXPECT_EQ(RowOf(whole, "terminal too small"), -1);
+  EXPECT_GT(RowOf(whole, ">app:skewed"), 0) << whole.ToText();
+}
+
+TEST_F(AppTest, TooSmallCountsTheProblemsPane) {
+  Start(/*damaged=*/true);
+  // On one line where it fits; the problems pane needs rows of its own.
+  const Frame frame = Draw(60, 12);
+  EXPECT_GT(RowOf(frame, "terminal too small (60x12, needs at least 60x20)"), 0) << frame.ToText();
+  EXPECT_TRUE(Draw(60, 19).ToText().find("needs at least 60x20") != std::string::npos);
+  EXPECT_GT(RowOf(Draw(60, 20), "[ ] Problems (3)"), 0);
+}
+
+// Drawing paints and does nothing else: the same state draws the same frame twice, and neither
+// the view state, nor the layout, nor the source sees anything of it.
+TEST_F(AppTest, DrawChangesNothing) {
+  Start(/*damaged=*/true);
+  auto check = [&](const char* state, int width, int height) {
+    SCOPED_TRACE(testing::Message() << state << " at " << width << "x" << height);
+    Draw(width, height);  // Prepare: the layout and what the frame shows of the target
+    const vmpl::tui::ViewState view = app_->view();
+    const vmpl::tui::ScreenLayout layout = app_->layout();
+    const SourceCalls calls = calls_;
+    const size_t pages = app_->model().pages.size();
+    const uint64_t generation = app_->model().generation;
+    Frame first(width, height);
+    Frame second(width, height);
+    second.Put(0, 0, "left over from an older frame", Style::kProblem);
+    app_->Draw(first);
+    app_->Draw(second);
+    EXPECT_EQ(second.ToText(), first.ToText());
+    EXPECT_EQ(second.ToStyleText(), first.ToStyleText());
+    EXPECT_TRUE(app_->view() == view);
+    EXPECT_TRUE(app_->layout() == layout);
+    EXPECT_EQ(calls_.all, calls.all);
+    EXPECT_EQ(app_->model().pages.size(), pages);
+    EXPECT_EQ(app_->model().generation, generation);
+  };
+  check("first", 120, 40);
+  check("stacked", 80, 24);
+  check("too small", 40, 12);
+  Focus(Pane::kNodes);
+  Press(Key::kEnd);
+  check("last node", 120, 16);
+  Press(U'v');
+  Focus(Pane::kDetail);
+  Press(Key::kEnd);
+  check("intervals", 120, 40);
+  Press(U'v');
+  check("splice", 200, 60);
+  Focus(Pane::kProblems);
+  Press(Key::kEnd);
+  check("problems", 120, 20);
+  Press(U'?');
+  check("help", 120, 40);
+  Press(U'x');
+  Press(U'g');
+  Type("12");
+  check("prompt", 120, 40);
+}
+
+// Input changes the view state only: no handler calls the source, whatever the key. What needs
+// the source waits, queued, for the refresh step.
+TEST_F(AppTest, HandlersDoNotCallTheSource) {
+  Start(/*damaged=*/true);
+  Draw();
+  const uint64_t before = calls_.all;
+  for (char32_t c : std::u32string(U"jjklhhl/app\r") + U"ngc000\rvvvfKfKm[]{}<>") {
+    app_->Handle(c == U'\r' ? Input::Key(Key::kEnter) : Input::Char(c));
+  }
+  for (Key key : {Key::kTab, Key::kDown, Key::kPageDown, Key::kEnd, Key::kUp, Key::kHome,
+                  Key::kLeft, Key::kRight, Key::kEnter, Key::kBackTab, Key::kEscape}) {
+    app_->Handle(Input::Key(key));
+  }
+  app_->Handle(Input{Key::kClick, 0, 10, 12});
+  app_->Handle(Input{Key::kWheelDown, 0, 10, 12});
+  EXPECT_EQ(calls_.all, before);
+
+  // `r`, `p`, `s` ask for the refresh step, which does the work.
+  const uint64_t reads = calls_.reads;
+  const vmpl::tui::Actions actions = app_->Handle(Input::Char(U'r'));
+  EXPECT_TRUE(actions.Has(vmpl::tui::Action::kRefresh));
+  EXPECT_TRUE(actions.Has(vmpl::tui::Action::kRedraw));
+  EXPECT_EQ(calls_.reads, reads);
+  EXPECT_TRUE(app_->Tick(now_).Has(vmpl::tui::Action::kRedraw));
+  EXPECT_EQ(calls_.reads, reads + 1);
+  EXPECT_EQ(app_->message(), "read again: 5 lists");
+  EXPECT_TRUE(app_->Handle(Input::Char(U'q')).Has(vmpl::tui::Action::kQuit));
+  EXPECT_TRUE(app_->Handle(Input::Key(Key::kResize)).Has(vmpl::tui::Action::kResize));
+}
+
+// The refresh step reads the vm_page_t of every page cell the node map shows, and of the
+// selected slot, once per snapshot; moving back to them reads nothing.
+TEST_F(AppTest, PrepareReadsThePagesShownOncePerSnapshot) {
+  Start(/*damaged=*/false);
+  Draw();
+  const uint64_t first = calls_.page_reads;
+  EXPECT_GT(first, 0u);
+  EXPECT_EQ(app_->model().pages.size(), first);
+  // app:pages shows its 11 nodes at 120x40, holding 20 + 16 + 6 pages: each read once.
+  EXPECT_EQ(first, 42u);
+  Draw();
+  EXPECT_EQ(calls_.page_reads, first);
+  Focus(Pane::kNodes);
+  Press(Key::kEnd);
+  Press(Key::kHome);
+  EXPECT_EQ(calls_.page_reads, first);
+  // After every refresh step that reads, the target may run (a stub hangs up).
+  EXPECT_GT(calls_.let_run, 0u);
+  // A new snapshot: read again.
+  Later();
+  Draw();
+  EXPECT_EQ(calls_.page_reads, 2 * first);
+}
+
+// The lines the App draws itself are formatted first, then painted as they are.
+TEST_F(AppTest, FormattedLinesAreWhatIsPainted) {
+  Start(/*damaged=*/false);
+  Press(U'p');
+  const Frame frame = Draw();
+  const std::string title = vmpl::tui::RunsText(vmpl::tui::TitleLine(app_->model(), app_->view()));
+  EXPECT_EQ(Lines(frame)[0], title);
+  EXPECT_EQ(vmpl::tui::TitleLine(app_->model(), app_->view())[1],
+            (vmpl::tui::TextRun{"PAUSED", Style::kProblem}));
+  EXPECT_EQ(Lines(frame).back(), vmpl::tui::RunsText(vmpl::tui::StatusLine(app_->view())));
+  EXPECT_EQ(vmpl::tui::RunsText(vmpl::tui::PaneTitleLine(app_->view(), Pane::kLists, "Lists")),
+            "[*] Lists ");
+}
+
 // ---------------------------------------------------------------------------------------------
 // A recorded trace: the time cursor
 
@@ -1357,7 +1574,11 @@ class AppTraceTest : public testing::Test {
   }
 
   uint64_t Position() { return app_->source().Cursor()->position; }
-  void Press(char32_t c) { app_->Handle(Input::Char(c)); }
+  // A key, then the refresh step that moves the cursor (as the main loop runs it).
+  void Press(char32_t c) {
+    app_->Handle(Input::Char(c));
+    app_->Tick(Now());
+  }
 
   // The events pane's highlighted row in |frame|: its y (-1 if none), and in |text| its cells
   // from the pane's left edge.
@@ -1482,6 +1703,24 @@ TEST_F(AppTraceTest, CursorKeysStepAndScrub) {
 
   // A recording does not change by itself: ticks do not re-read it.
   EXPECT_FALSE(app_->Tick(Now() + 100 * kSecond));
+}
+
+// A cursor key only queues the move; the refresh step makes it. Keys typed faster than the loop
+// turns add up, clamped to the recording.
+TEST_F(AppTraceTest, CursorKeysWaitForTheRefreshStep) {
+  app_->Handle(Input::Char(U']'));
+  app_->Handle(Input::Char(U']'));
+  app_->Handle(Input::Char(U'}'));
+  EXPECT_EQ(Position(), 0u);
+  EXPECT_TRUE(app_->Tick(Now()));
+  EXPECT_EQ(Position(), 1002u);
+  EXPECT_EQ(app_->model().cursor->position, 1002u);
+  app_->Handle(Input::Char(U'{'));
+  app_->Handle(Input::Char(U'{'));
+  app_->Handle(Input::Char(U']'));
+  app_->Tick(Now());
+  EXPECT_EQ(Position(), 1u);
+  EXPECT_FALSE(app_->Tick(Now())) << "nothing left queued";
 }
 
 TEST_F(AppTraceTest, EventsPaneScrollsBackAndForth) {

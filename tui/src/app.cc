@@ -1,26 +1,23 @@
-// App (app.h): state, refreshes and input. Drawing is in app_render.cc.
+// App (app.h): the refresh step, the one place the App calls its source. Input is in
+// app_input.cc, drawing in app_draw.cc.
 
 #include "vmpl/tui/app.h"
 
-#include <time.h>
-
-#include <algorithm>
-#include <cstdio>
-#include <fstream>
-
 #include <fmt/format.h>
+#include <time.h>
 #include <vmpl/inspect/raw_slot.h>
 #include <vmpl/inspect/snapshot_json.h>
-#include <vmpl/inspect/target.h>
 #include <vmpl/trace_clock.h>
 
-#include "vmpl/tui/events_view.h"
+#include <algorithm>
+#include <fstream>
+#include <utility>
+
+#include "vmpl/tui/draw.h"
 
 namespace vmpl::tui {
 namespace {
 
-constexpr uint64_t kPageSize = 4096;
-constexpr uint64_t kNodeSpan = 16 * kPageSize;
 // Events fetched around a recording's cursor for the events pane.
 constexpr uint64_t kRecordingEventsBefore = 512;
 constexpr uint64_t kRecordingEventsAfter = 8;
@@ -39,32 +36,87 @@ std::string FileNamePart(const std::string& text) {
 }  // namespace
 
 App::App(std::unique_ptr<Source> source, AppOptions options)
-    : source_(std::move(source)), options_(std::move(options)), events_(options_.event_capacity) {}
+    : source_(std::move(source)), options_(std::move(options)), model_(options_.event_capacity) {}
 
 App::~App() = default;
 
-const inspect::SnapshotList* App::selected_list() const {
-  return list_row_ < snapshot_.lists.size() ? &snapshot_.lists[list_row_] : nullptr;
+std::string Model::ListName(uint64_t address) const {
+  const auto it = names.find(address);
+  if (it != names.end() && !it->second.empty()) {
+    return it->second;
+  }
+  return address == 0 ? "-" : fmt::format("{:#x}", address);
 }
 
-bool App::Tick(uint64_t now_ns) {
-  bool changed = false;
+// ---------------------------------------------------------------------------------------------
+// The main loop's steps
+
+Actions App::Tick(uint64_t now_ns) {
+  Actions changed;
+  if (view_.paused != source_paused_) {
+    source_->SetPaused(view_.paused);
+    source_paused_ = view_.paused;
+  }
+  const Requests requests = std::exchange(view_.requests, Requests{});
+  bool read = false;
+  if (requests.seek) {
+    Seek(*requests.seek, now_ns);
+    read = true;
+    changed |= Action::kRedraw;
+  }
   const uint64_t interval = std::max(options_.refresh_interval_ns, 3 * last_read_cost_ns_);
-  if (!read_once_ || (source_->live() && !paused_ && now_ns - last_read_ns_ >= interval)) {
+  const bool due =
+      !read_once_ || (source_->live() && !view_.paused && now_ns - last_read_ns_ >= interval);
+  if ((requests.read && !read) || due) {
     Refresh(now_ns);
-    changed = true;
+    changed |= Action::kRedraw;
   }
-  if (!paused_ && !source_->Cursor()) {
-    const uint64_t before = events_.total();
-    const uint64_t lost = source_->PollEvents(events_);
+  if (requests.read) {
+    view_.message = fmt::format("read again: {} lists", model_.snapshot.lists.size());
+  }
+  if (!view_.paused && !model_.cursor) {
+    const uint64_t before = model_.events.total();
+    const uint64_t lost = source_->PollEvents(model_.events);
     if (lost != 0) {
-      events_.AddLost(lost);
+      model_.events.AddLost(lost);
     }
-    changed |= events_.total() != before || lost != 0;
-    events_.Tick(now_ns);
+    if (model_.events.total() != before || lost != 0) {
+      changed |= Action::kRedraw;
+    }
+    model_.events.Tick(now_ns);
   }
+  model_.events_status = source_->EventsStatus();
+  if (requests.save) {
+    Save();
+    changed |= Action::kRedraw;
+  }
+  BuildListViews();
   return changed;
 }
+
+void App::Prepare(int width, int height) {
+  BuildListViews();
+  layout_ = LayOut(width, height, Sizes(), view_);
+  // The scroll offsets the layout clamped are the view's from now on.
+  view_.lists.first = layout_.lists.first;
+  view_.nodes.first = layout_.nodes.first;
+  view_.detail.interval_first = layout_.detail.first;
+  view_.events.skip = layout_.events.first;
+  view_.problems.first = layout_.problems.first;
+  ReadShownPages();
+  // Nothing more is read until the next refresh.
+  source_->LetTargetRun();
+}
+
+void App::Draw(Frame& frame) const { DrawScreen(frame, model_, view_, layout_); }
+
+void App::Render(Frame& frame) {
+  Prepare(frame.width(), frame.height());
+  Draw(frame);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the source
 
 void App::Refresh(uint64_t now_ns) {
   const uint64_t start = trace::MonotonicNs();
@@ -72,602 +124,79 @@ void App::Refresh(uint64_t now_ns) {
   last_read_cost_ns_ = trace::MonotonicNs() - start;
   last_read_ns_ = now_ns;
   read_once_ = true;
-  reads_++;
-  if (source_->Cursor()) {
+  model_.source_name = source_->Describe();
+  model_.cursor = source_->Cursor();
+  if (model_.cursor) {
     ReloadRecordingEvents();
   }
 }
 
 void App::Adopt(inspect::Snapshot snapshot) {
-  snapshot_ = std::move(snapshot);
-  page_cache_.clear();
-  names_.clear();
-  for (const inspect::SnapshotList& list : snapshot_.lists) {
-    names_[list.address] = list.name;
+  model_.snapshot = std::move(snapshot);
+  model_.generation++;
+  model_.pages.clear();
+  model_.names.clear();
+  const std::vector<inspect::SnapshotList>& lists = model_.snapshot.lists;
+  for (const inspect::SnapshotList& list : lists) {
+    model_.names[list.address] = list.name;
   }
   // Follow the selected list: same address and name, else the same name, else the same row.
-  size_t row = snapshot_.lists.size();
-  for (size_t i = 0; i < snapshot_.lists.size() && read_once_; i++) {
-    const inspect::SnapshotList& list = snapshot_.lists[i];
-    if (list.address == list_address_ && list.name == list_name_) {
+  ListsPaneState& selected = view_.lists;
+  size_t row = lists.size();
+  for (size_t i = 0; i < lists.size() && read_once_; i++) {
+    if (lists[i].address == selected.address && lists[i].name == selected.name) {
       row = i;
       break;
     }
-    if (row == snapshot_.lists.size() && !list_name_.empty() && list.name == list_name_) {
+    if (row == lists.size() && !selected.name.empty() && lists[i].name == selected.name) {
       row = i;
     }
   }
-  const bool empty_choice = row == snapshot_.lists.size() || snapshot_.lists[row].nodes.empty();
-  if (!user_selected_ && empty_choice && !snapshot_.lists.empty()) {
+  const bool empty_choice = row == lists.size() || lists[row].nodes.empty();
+  if (!selected.user_selected && empty_choice && !lists.empty()) {
     // Until the user picks one, show the list with the most nodes: the one worth looking at.
     row = 0;
-    for (size_t i = 1; i < snapshot_.lists.size(); i++) {
-      if (snapshot_.lists[i].nodes.size() > snapshot_.lists[row].nodes.size()) {
+    for (size_t i = 1; i < lists.size(); i++) {
+      if (lists[i].nodes.size() > lists[row].nodes.size()) {
         row = i;
       }
     }
-  } else if (row == snapshot_.lists.size()) {
-    row = std::min(list_row_, snapshot_.lists.empty() ? 0 : snapshot_.lists.size() - 1);
+  } else if (row == lists.size()) {
+    row = std::min(selected.row, lists.empty() ? 0 : lists.size() - 1);
   }
-  list_row_ = row;
-  lists_table_ = std::make_unique<ListsTable>(snapshot_);
-  problems_ = std::make_unique<ProblemsView>(snapshot_);
-  problem_row_ = std::min(problem_row_, problems_->rows() == 0 ? 0 : problems_->rows() - 1);
+  selected.row = row;
+  model_.lists_table = std::make_unique<ListsTable>(model_.snapshot);
+  model_.problems = std::make_unique<ProblemsView>(model_.snapshot);
+  const size_t problems = model_.problems->rows();
+  view_.problems.row = std::min(view_.problems.row, problems == 0 ? 0 : problems - 1);
   const std::vector<Pane> panes = VisiblePanes();
-  if (std::find(panes.begin(), panes.end(), focus_) == panes.end()) {
-    focus_ = Pane::kLists;  // the Problems pane went with the last problem
+  if (std::find(panes.begin(), panes.end(), view_.focus) == panes.end()) {
+    view_.focus = Pane::kLists;  // the Problems pane went with the last problem
   }
-  RebuildListViews();
-}
-
-void App::RebuildListViews() {
-  const inspect::SnapshotList* list = selected_list();
-  if (list == nullptr) {
-    node_map_.reset();
-    intervals_.reset();
-    list_address_ = 0;
-    list_name_.clear();
-    return;
-  }
-  const bool same_list = list->address == list_address_ && list->name == list_name_;
-  list_address_ = list->address;
-  list_name_ = list->name;
-  node_map_ = std::make_unique<NodeMap>(*list);
-  intervals_ = std::make_unique<IntervalsView>(*list);
-  interval_row_ = std::min(interval_row_, intervals_->rows() == 0 ? 0 : intervals_->rows() - 1);
-  if (list->nodes.empty()) {
-    node_row_ = 0;
-  } else if (same_list) {
-    // Follow the node by its key: the first node at or after it.
-    const auto it = std::lower_bound(
-        list->nodes.begin(), list->nodes.end(), node_key_,
-        [](const inspect::SnapshotNode& node, uint64_t key) { return node.key < key; });
-    node_row_ = std::min(static_cast<size_t>(it - list->nodes.begin()), list->nodes.size() - 1);
-  } else {
-    node_row_ = 0;
-    node_first_ = 0;
-    slot_ = 0;
-  }
-  if (!list->nodes.empty()) {
-    node_key_ = list->nodes[node_row_].key;
-  }
-  page_for_raw_ = 0;
-  ReadSelectedPage();
-}
-
-void App::ReadSelectedPage() {
-  const inspect::SnapshotList* list = selected_list();
-  if (list == nullptr || node_row_ >= list->nodes.size()) {
-    page_.reset();
-    return;
-  }
-  const uint64_t raw = list->nodes[node_row_].slots[static_cast<size_t>(slot_)];
-  if (raw == page_for_raw_ && page_for_raw_ != 0) {
-    return;
-  }
-  page_for_raw_ = raw;
-  page_.reset();
-  page_error_.clear();
-  const inspect::DecodedSlot decoded = inspect::DecodeRawSlot(raw);
-  if (decoded.kind == inspect::SlotKind::kPage) {
-    page_ = source_->ReadPage(decoded.page, &page_error_);
-  }
-}
-
-const PageStruct* App::CachedPage(uint64_t page) {
-  auto [it, inserted] = page_cache_.try_emplace(page);
-  if (inserted) {
-    std::string error;  // an unreadable page keeps its plain glyph
-    it->second = source_->ReadPage(page, &error);
-  }
-  return it->second ? &*it->second : nullptr;
+  FollowSelectedList();
+  BuildListViews();
 }
 
 void App::ReloadRecordingEvents() {
-  const std::optional<CursorState> cursor = source_->Cursor();
-  events_.Clear();
-  event_skip_ = 0;
+  const CursorState& cursor = *model_.cursor;
+  model_.events.Clear();
+  view_.events.skip = 0;
   const uint64_t first =
-      cursor->position > kRecordingEventsBefore ? cursor->position - kRecordingEventsBefore : 0;
-  const uint64_t count = cursor->position - first + kRecordingEventsAfter;
+      cursor.position > kRecordingEventsBefore ? cursor.position - kRecordingEventsBefore : 0;
+  const uint64_t count = cursor.position - first + kRecordingEventsAfter;
   const std::vector<StreamEvent> around = source_->EventsAround(first, count);
-  events_.SetTimeOrigin(cursor->start_ns);
-  events_.Add(std::span<const StreamEvent>(around));
+  model_.events.SetTimeOrigin(cursor.start_ns);
+  model_.events.Add(std::span<const StreamEvent>(around));
 }
 
-std::string App::ListName(uint64_t address) const {
-  const auto it = names_.find(address);
-  if (it != names_.end() && !it->second.empty()) {
-    return it->second;
-  }
-  return address == 0 ? "-" : fmt::format("{:#x}", address);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Input
-
-bool App::Handle(const Input& input) {
-  if (prompt_ != Prompt::kNone) {
-    return HandlePrompt(input);
-  }
-  if (help_) {
-    // Any key closes the help; q still quits.
-    help_ = false;
-    if (input.type == Input::Type::kChar && input.ch == U'q') {
-      quit_ = true;
-    }
-    return true;
-  }
-  switch (input.type) {
-    case Input::Type::kUp:
-      Move(-1);
-      return true;
-    case Input::Type::kDown:
-      Move(1);
-      return true;
-    case Input::Type::kLeft:
-      Sideways(-1);
-      return true;
-    case Input::Type::kRight:
-      Sideways(1);
-      return true;
-    case Input::Type::kPageUp:
-      Move(-PageRows(focus_));
-      return true;
-    case Input::Type::kPageDown:
-      Move(PageRows(focus_));
-      return true;
-    case Input::Type::kHome:
-      MoveToEnd(false);
-      return true;
-    case Input::Type::kEnd:
-      MoveToEnd(true);
-      return true;
-    case Input::Type::kTab:
-      CycleFocus(1);
-      return true;
-    case Input::Type::kBackTab:
-      CycleFocus(-1);
-      return true;
-    case Input::Type::kEnter:
-      Enter();
-      return true;
-    case Input::Type::kEscape:
-      message_.clear();
-      return true;
-    case Input::Type::kBackspace:
-      return false;
-    case Input::Type::kClick:
-    case Input::Type::kWheelUp:
-    case Input::Type::kWheelDown:
-      return HandleMouse(input);
-    case Input::Type::kChar:
-      break;
-  }
-  switch (input.ch) {
-    case U'q':
-      quit_ = true;
-      return true;
-    case U'k':
-      Move(-1);
-      return true;
-    case U'j':
-      Move(1);
-      return true;
-    case U'h':
-      Sideways(-1);
-      return true;
-    case U'l':
-      Sideways(1);
-      return true;
-    case U'?':
-      help_ = true;
-      return true;
-    case U'g':
-      prompt_ = Prompt::kGoto;
-      prompt_text_.clear();
-      return true;
-    case U'/':
-      prompt_ = Prompt::kSearch;
-      prompt_text_.clear();
-      return true;
-    case U'n':
-      Search(true);
-      return true;
-    case U'p':
-      TogglePause();
-      return true;
-    case U's':
-      Save();
-      return true;
-    case U'r':
-      Refresh(trace::MonotonicNs());
-      message_ = fmt::format("read again: {} lists", snapshot_.lists.size());
-      return true;
-    case U'v':
-      detail_mode_ = detail_mode_ == DetailMode::kSlot        ? DetailMode::kIntervals
-                     : detail_mode_ == DetailMode::kIntervals ? DetailMode::kSplice
-                                                              : DetailMode::kSlot;
-      return true;
-    case U'f':
-      if (filter_.list() != 0) {
-        filter_.SetList(0);
-      } else if (const inspect::SnapshotList* list = selected_list()) {
-        filter_.SetList(list->address);
-      }
-      event_skip_ = 0;
-      return true;
-    case U'K':
-      filter_.NextKindGroup();
-      event_skip_ = 0;
-      return true;
-    case U'm':
-      monochrome_ = !monochrome_;
-      return true;
-    case U'[':
-      SeekBy(-1);
-      return true;
-    case U']':
-      SeekBy(1);
-      return true;
-    case U'{':
-      SeekBy(-1000);
-      return true;
-    case U'}':
-      SeekBy(1000);
-      return true;
-    case U'<':
-    case U'>': {
-      const std::optional<CursorState> cursor = source_->Cursor();
-      const int64_t step = cursor ? static_cast<int64_t>(std::max<uint64_t>(cursor->size / 10, 1))
-                                  : 0;
-      SeekBy(input.ch == U'<' ? -step : step);
-      return true;
-    }
-    default:
-      return false;
-  }
-}
-
-bool App::HandlePrompt(const Input& input) {
-  switch (input.type) {
-    case Input::Type::kEscape:
-      prompt_ = Prompt::kNone;
-      return true;
-    case Input::Type::kBackspace:
-      if (!prompt_text_.empty()) {
-        prompt_text_.pop_back();
-      }
-      return true;
-    case Input::Type::kEnter: {
-      const Prompt prompt = prompt_;
-      prompt_ = Prompt::kNone;
-      if (prompt == Prompt::kGoto) {
-        Goto(prompt_text_);
-      } else {
-        search_ = prompt_text_;
-        Search(false);
-      }
-      return true;
-    }
-    case Input::Type::kChar:
-      // Printable ASCII only: offsets and names are typed, not pasted binary.
-      if (input.ch >= 0x20 && input.ch < 0x7f && prompt_text_.size() < 64) {
-        prompt_text_ += static_cast<char>(input.ch);
-      }
-      return true;
-    default:
-      return false;
-  }
-}
-
-bool App::HandleMouse(const Input& input) {
-  struct Target {
-    Pane pane;
-    const Rect* rect;
-  };
-  const Target targets[] = {{Pane::kLists, &layout_.lists},
-                            {Pane::kNodes, &layout_.nodes},
-                            {Pane::kDetail, &layout_.detail},
-                            {Pane::kEvents, &layout_.events},
-                            {Pane::kProblems, &layout_.problems}};
-  for (const Target& target : targets) {
-    const Rect& r = *target.rect;
-    if (r.height <= 0 || !r.Contains(input.x, input.y)) {
-      continue;
-    }
-    focus_ = target.pane;
-    if (input.type != Input::Type::kClick) {
-      Move(input.type == Input::Type::kWheelUp ? -3 : 3);
-      return true;
-    }
-    // Content starts below the pane's title line and the view's own header rows.
-    const int line = input.y - r.y - 1;
-    switch (target.pane) {
-      case Pane::kLists:
-        if (line >= 1 && list_first_ + static_cast<size_t>(line - 1) < snapshot_.lists.size()) {
-          SelectList(list_first_ + static_cast<size_t>(line - 1));
-        }
-        break;
-      case Pane::kNodes:
-        if (node_map_ && line >= NodeMap::kHeaderRows &&
-            node_first_ + static_cast<size_t>(line - NodeMap::kHeaderRows) < node_map_->rows()) {
-          node_row_ = node_first_ + static_cast<size_t>(line - NodeMap::kHeaderRows);
-          const int column = input.x - r.x - node_map_->ruler_width();
-          if (column >= 0 && column < 16) {
-            slot_ = column;
-          }
-          node_key_ = selected_list()->nodes[node_row_].key;
-          ReadSelectedPage();
-        }
-        break;
-      case Pane::kProblems:
-        // Below the view's count line.
-        if (problems_ && line >= 1 &&
-            problem_first_ + static_cast<size_t>(line - 1) < problems_->rows()) {
-          problem_row_ = problem_first_ + static_cast<size_t>(line - 1);
-        }
-        break;
-      case Pane::kDetail:
-        if (detail_mode_ == DetailMode::kIntervals && intervals_ && line >= 1 &&
-            interval_first_ + static_cast<size_t>(line - 1) < intervals_->rows()) {
-          interval_row_ = interval_first_ + static_cast<size_t>(line - 1);
-        }
-        break;
-      case Pane::kEvents:
-        break;
-    }
-    return true;
-  }
-  return false;
-}
-
-void App::SelectList(size_t index) {
-  if (index >= snapshot_.lists.size()) {
+void App::Seek(uint64_t position, uint64_t now_ns) {
+  std::string error;
+  if (!source_->Seek(position, &error)) {
+    view_.message = error;
     return;
   }
-  user_selected_ = true;
-  list_row_ = index;
-  RebuildListViews();
-}
-
-void App::Move(int rows) {
-  auto step = [rows](size_t value, size_t count) -> size_t {
-    if (count == 0) {
-      return 0;
-    }
-    const int64_t moved = static_cast<int64_t>(value) + rows;
-    return static_cast<size_t>(std::clamp<int64_t>(moved, 0, static_cast<int64_t>(count) - 1));
-  };
-  switch (focus_) {
-    case Pane::kLists:
-      SelectList(step(list_row_, snapshot_.lists.size()));
-      break;
-    case Pane::kNodes:
-      if (const inspect::SnapshotList* list = selected_list(); list && !list->nodes.empty()) {
-        node_row_ = step(node_row_, list->nodes.size());
-        node_key_ = list->nodes[node_row_].key;
-        ReadSelectedPage();
-      }
-      break;
-    case Pane::kDetail:
-      if (detail_mode_ == DetailMode::kIntervals && intervals_) {
-        interval_row_ = step(interval_row_, intervals_->rows());
-      }
-      break;
-    case Pane::kEvents: {
-      // Up scrolls back in time, at most until the oldest event kept is the top row.
-      const size_t matching = events_.Newest(filter_, events_.size()).size();
-      const size_t visible =
-          static_cast<size_t>(std::max(layout_.events.height - 1 - kEventsHeaderLines, 1));
-      const int64_t most = matching > visible ? static_cast<int64_t>(matching - visible) : 0;
-      const int64_t skip = static_cast<int64_t>(event_skip_) - rows;
-      event_skip_ = static_cast<size_t>(std::clamp<int64_t>(skip, 0, most));
-      break;
-    }
-    case Pane::kProblems:
-      if (problems_) {
-        problem_row_ = step(problem_row_, problems_->rows());
-      }
-      break;
-  }
-}
-
-void App::MoveToEnd(bool last) {
-  Move(last ? INT32_MAX / 2 : -(INT32_MAX / 2));
-}
-
-void App::Sideways(int delta) {
-  if (focus_ == Pane::kLists && delta > 0) {
-    focus_ = Pane::kNodes;
-    return;
-  }
-  if (focus_ != Pane::kNodes) {
-    return;
-  }
-  const inspect::SnapshotList* list = selected_list();
-  if (list == nullptr || list->nodes.empty()) {
-    return;
-  }
-  // Slots run on from one node into the next.
-  int slot = slot_ + delta;
-  if (slot < 0 && node_row_ > 0) {
-    node_row_--;
-    slot = 15;
-  } else if (slot > 15 && node_row_ + 1 < list->nodes.size()) {
-    node_row_++;
-    slot = 0;
-  }
-  slot_ = std::clamp(slot, 0, 15);
-  node_key_ = list->nodes[node_row_].key;
-  ReadSelectedPage();
-}
-
-std::vector<Pane> App::VisiblePanes() const {
-  std::vector<Pane> panes = {Pane::kLists, Pane::kNodes, Pane::kDetail, Pane::kEvents};
-  if (problems_ && problems_->rows() != 0 && snapshot_.problem_count() != 0) {
-    panes.push_back(Pane::kProblems);
-  }
-  return panes;
-}
-
-void App::CycleFocus(int delta) {
-  const std::vector<Pane> panes = VisiblePanes();
-  const auto it = std::find(panes.begin(), panes.end(), focus_);
-  const int at = it == panes.end() ? 0 : static_cast<int>(it - panes.begin());
-  const int n = static_cast<int>(panes.size());
-  focus_ = panes[static_cast<size_t>(((at + delta) % n + n) % n)];
-}
-
-void App::Enter() {
-  switch (focus_) {
-    case Pane::kLists:
-      focus_ = Pane::kNodes;
-      break;
-    case Pane::kProblems: {
-      if (!problems_ || problem_row_ >= problems_->rows()) {
-        break;
-      }
-      const ProblemRow& problem = problems_->row(problem_row_);
-      if (problem.list_index < 0) {
-        message_ = "this problem is outside any list";
-        break;
-      }
-      SelectList(static_cast<size_t>(problem.list_index));
-      const inspect::SnapshotList* list = selected_list();
-      for (size_t i = 0; list && i < list->nodes.size(); i++) {
-        if (list->nodes[i].address == problem.address) {
-          node_row_ = i;
-          node_key_ = list->nodes[i].key;
-          ReadSelectedPage();
-          break;
-        }
-      }
-      focus_ = Pane::kNodes;
-      break;
-    }
-    case Pane::kDetail:
-      if (detail_mode_ == DetailMode::kIntervals && intervals_ &&
-          interval_row_ < intervals_->rows()) {
-        SelectNodeAtOffset(intervals_->row(interval_row_).start);
-        focus_ = Pane::kNodes;
-      }
-      break;
-    case Pane::kEvents:
-    case Pane::kNodes:
-      break;
-  }
-}
-
-void App::SelectNodeAtOffset(uint64_t vmo_offset) {
-  const inspect::SnapshotList* list = selected_list();
-  if (list == nullptr || list->nodes.empty()) {
-    message_ = "no nodes to go to";
-    return;
-  }
-  // Tree keys are skewed offsets of slot 0: the node that would hold the offset.
-  const uint64_t skewed = vmo_offset + list->skew;
-  const uint64_t key = skewed - skewed % kNodeSpan;
-  const auto it = std::lower_bound(
-      list->nodes.begin(), list->nodes.end(), key,
-      [](const inspect::SnapshotNode& node, uint64_t k) { return node.key < k; });
-  if (it != list->nodes.end() && it->key == key) {
-    node_row_ = static_cast<size_t>(it - list->nodes.begin());
-    slot_ = static_cast<int>((skewed % kNodeSpan) / kPageSize);
-    message_ = fmt::format("offset {:#x}: node {:#x}, slot {}", vmo_offset, key, slot_);
-  } else {
-    node_row_ = std::min(static_cast<size_t>(it - list->nodes.begin()), list->nodes.size() - 1);
-    slot_ = 0;
-    message_ = fmt::format("offset {:#x} is in no node (empty); nearest node after it shown",
-                           vmo_offset);
-  }
-  node_key_ = list->nodes[node_row_].key;
-  ReadSelectedPage();
-}
-
-void App::Goto(const std::string& text) {
-  std::string digits = text;
-  if (digits.rfind("0x", 0) != 0 && digits.rfind("0X", 0) != 0) {
-    digits = "0x" + digits;  // offsets are typed in hex
-  }
-  const std::optional<uint64_t> offset = inspect::ParseAddress(digits);
-  if (!offset) {
-    message_ = fmt::format("'{}' is not a hex offset", text);
-    return;
-  }
-  focus_ = Pane::kNodes;
-  SelectNodeAtOffset(*offset);
-}
-
-void App::Search(bool from_next) {
-  if (search_.empty()) {
-    message_ = "nothing to search for: / first";
-    return;
-  }
-  const bool found = focus_ == Pane::kNodes ? SearchSlots(from_next) : SearchLists(from_next);
-  if (!found) {
-    message_ = fmt::format("'{}' not found", search_);
-  }
-}
-
-bool App::SearchLists(bool from_next) {
-  const size_t n = snapshot_.lists.size();
-  for (size_t step = from_next ? 1 : 0; step <= n && n != 0; step++) {
-    const size_t i = (list_row_ + step) % n;
-    if (snapshot_.lists[i].name.find(search_) != std::string::npos) {
-      SelectList(i);
-      message_ = fmt::format("list '{}'", snapshot_.lists[i].name);
-      return true;
-    }
-  }
-  return false;
-}
-
-bool App::SearchSlots(bool from_next) {
-  const inspect::SnapshotList* list = selected_list();
-  if (list == nullptr || list->nodes.empty()) {
-    return false;
-  }
-  // Slots after the selected one, wrapping: matched against the raw value in hex and the text.
-  const size_t total = list->nodes.size() * 16;
-  const size_t here = node_row_ * 16 + static_cast<size_t>(slot_);
-  for (size_t step = from_next ? 1 : 0; step <= total; step++) {
-    const size_t at = (here + step) % total;
-    const uint64_t raw = list->nodes[at / 16].slots[at % 16];
-    if (raw == 0) {
-      continue;
-    }
-    if (fmt::format("{:#x}", raw).find(search_) != std::string::npos ||
-        inspect::DescribeRawSlot(raw).find(search_) != std::string::npos) {
-      node_row_ = at / 16;
-      slot_ = static_cast<int>(at % 16);
-      node_key_ = list->nodes[node_row_].key;
-      ReadSelectedPage();
-      message_ = fmt::format("slot {} of node {:#x}", slot_, node_key_);
-      return true;
-    }
-  }
-  return false;
+  Refresh(now_ns);
+  view_.message.clear();
 }
 
 void App::Save() {
@@ -685,42 +214,76 @@ void App::Save() {
     path = path.substr(0, path.rfind('.')) + fmt::format("-{}.json", n);
   }
   std::ofstream out(path);
-  out << inspect::SnapshotToJson(snapshot_).dump(2) << "\n";
+  out << inspect::SnapshotToJson(model_.snapshot).dump(2) << "\n";
   out.close();
-  message_ = out ? fmt::format("saved {} lists to {}", snapshot_.lists.size(), path)
-                 : fmt::format("could not write {}", path);
+  view_.message = out ? fmt::format("saved {} lists to {}", model_.snapshot.lists.size(), path)
+                      : fmt::format("could not write {}", path);
 }
 
-void App::SeekBy(int64_t delta) {
-  const std::optional<CursorState> cursor = source_->Cursor();
-  if (!cursor) {
-    message_ = "only a trace has a time cursor (--trace FILE)";
+// ---------------------------------------------------------------------------------------------
+// Between the snapshot and the screen
+
+void App::BuildListViews() {
+  const size_t index = view_.lists.row;
+  if (model_.ListViewsAreFor(index)) {
     return;
   }
-  const int64_t target = std::clamp<int64_t>(static_cast<int64_t>(cursor->position) + delta, 0,
-                                             static_cast<int64_t>(cursor->size));
-  std::string error;
-  if (!source_->Seek(static_cast<uint64_t>(target), &error)) {
-    message_ = error;
+  model_.views_list = index;
+  model_.views_generation = model_.generation;
+  const inspect::SnapshotList* list = model_.list(index);
+  if (list == nullptr) {
+    model_.node_map.reset();
+    model_.intervals.reset();
     return;
   }
-  Refresh(trace::MonotonicNs());
-  message_.clear();
+  model_.node_map = std::make_unique<NodeMap>(*list);
+  model_.intervals = std::make_unique<IntervalsView>(*list);
+  const size_t rows = model_.intervals->rows();
+  view_.detail.interval_row = std::min(view_.detail.interval_row, rows == 0 ? 0 : rows - 1);
 }
 
-void App::TogglePause() {
-  paused_ = !paused_;
-  source_->SetPaused(paused_);
-  message_ = paused_ ? "paused: p resumes" : "resumed";
+ContentSizes App::Sizes() const {
+  ContentSizes sizes;
+  sizes.lists = model_.snapshot.lists.size();
+  if (const inspect::SnapshotList* list = selected_list()) {
+    sizes.list_selected = true;
+    sizes.nodes = list->nodes.size();
+  }
+  sizes.intervals = model_.intervals ? model_.intervals->rows() : 0;
+  sizes.problems = model_.problems ? model_.problems->rows() : 0;
+  sizes.problems_pane = model_.HasProblemsPane();
+  sizes.events = model_.events.CountMatching(view_.events.filter);
+  return sizes;
 }
 
-int App::PageRows(Pane pane) const {
-  const Rect* r = pane == Pane::kLists    ? &layout_.lists
-                  : pane == Pane::kNodes  ? &layout_.nodes
-                  : pane == Pane::kDetail ? &layout_.detail
-                  : pane == Pane::kEvents ? &layout_.events
-                                          : &layout_.problems;
-  return std::max(1, r->height - 3);
+const PageRead& App::ReadPage(uint64_t address) {
+  auto [it, inserted] = model_.pages.try_emplace(address);
+  if (inserted) {
+    it->second.page = source_->ReadPage(address, &it->second.error);
+  }
+  return it->second;
+}
+
+void App::ReadShownPages() {
+  model_.selected_slot_address = 0;
+  const inspect::SnapshotList* list = selected_list();
+  if (list == nullptr || view_.nodes.row >= list->nodes.size()) {
+    return;
+  }
+  // The selected slot's, for the detail pane.
+  const inspect::SnapshotNode& node = list->nodes[view_.nodes.row];
+  const int slot = view_.nodes.slot;
+  model_.selected_slot_address = source_->SlotAddress(node, slot);
+  const inspect::DecodedSlot decoded =
+      inspect::DecodeRawSlot(node.slots[static_cast<size_t>(slot)]);
+  if (decoded.kind == inspect::SlotKind::kPage) {
+    ReadPage(decoded.page);
+  }
+  // Those of the node map's page cells in view, for their glyphs (once per snapshot each).
+  if (!layout_.too_small && model_.node_map) {
+    model_.node_map->ForEachPageCell(layout_.nodes.first, layout_.nodes.rows,
+                                     [this](uint64_t page) { ReadPage(page); });
+  }
 }
 
 }  // namespace vmpl::tui

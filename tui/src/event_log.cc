@@ -202,6 +202,17 @@ std::vector<const StreamEvent*> EventLog::Newest(const EventFilter& filter, size
   return out;
 }
 
+size_t EventLog::CountMatching(const EventFilter& filter) const {
+  if (filter == EventFilter()) {
+    return events_.size();  // the default filter passes everything
+  }
+  size_t count = 0;
+  for (const StreamEvent& event : events_) {
+    count += filter.Matches(event) ? 1 : 0;
+  }
+  return count;
+}
+
 std::optional<size_t> EventLog::NewerThan(const EventFilter& filter, uint64_t stream_index) const {
   size_t newer = 0;
   for (size_t i = 0; i < events_.size(); i++) {

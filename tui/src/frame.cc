@@ -142,6 +142,21 @@ int Region::Put(int x, int y, std::string_view text, Style style) {
   return x;
 }
 
+int Region::Put(int x, int y, const TextRuns& runs) {
+  for (const TextRun& run : runs) {
+    x = Put(x, y, run.text, run.style);
+  }
+  return x;
+}
+
+std::string RunsText(const TextRuns& runs) {
+  std::string text;
+  for (const TextRun& run : runs) {
+    text += run.text;
+  }
+  return text;
+}
+
 void Frame::Clear() { std::fill(cells_.begin(), cells_.end(), Cell{}); }
 
 std::string Frame::ToText() const {

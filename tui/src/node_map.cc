@@ -231,6 +231,19 @@ void NodeMap::Render(Frame& frame, int x, int y, int width, int height, size_t f
   }
 }
 
+void NodeMap::ForEachPageCell(size_t first_row, int rows,
+                              const std::function<void(uint64_t page_address)>& page) const {
+  for (size_t row = first_row; rows > 0 && row < list_.nodes.size(); row++, rows--) {
+    const inspect::SnapshotNode& node = list_.nodes[row];
+    int open = state_[row] & kOpenMask;
+    for (size_t i = 0; i < kSlots; i++) {
+      if (SlotCell(node.slots[i], open).style == Style::kPage) {
+        page(node.slots[i]);
+      }
+    }
+  }
+}
+
 Cell RawSlotCell(uint64_t raw) {
   int open = 0;
   return SlotCell(raw, open);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "vmpl/inspect/raw_slot.h"
 
@@ -22,27 +23,16 @@ constexpr int kSlots = 16;
 constexpr uint64_t kNodeBytes = kSlots * kPageSize;
 constexpr size_t kDumpBytesPerLine = 16;
 
-// Lines of "label: value", labels right-aligned so the values line up in one column.
+// Lines of "label: value", collected in order.
 class DetailLines {
  public:
-  static constexpr int kLabelWidth = 14;
-
-  explicit DetailLines(Region& region) : region_(region) {}
-
   void Add(std::string_view label, std::string_view value, Style style = Style::kDefault) {
-    if (row_ >= region_.height()) {
-      return;  // clipped anyway: skip the formatting work
-    }
-    const int indent = kLabelWidth - static_cast<int>(label.size());
-    const int pen = region_.Put(std::max(indent, 0), row_, label, Style::kHeader);
-    region_.Put(pen, row_, ": ", Style::kHeader);
-    region_.Put(pen + 2, row_, value, style);
-    row_++;
+    lines_.push_back({std::string(label), std::string(value), style});
   }
+  std::vector<DetailLine> Take() { return std::move(lines_); }
 
  private:
-  Region& region_;
-  int row_ = 0;
+  std::vector<DetailLine> lines_;
 };
 
 std::string YesNo(bool value) { return value ? "yes" : "no"; }
@@ -121,12 +111,11 @@ std::string_view PageDirtyStateName(unsigned dirty_state) {
   }
 }
 
-void RenderSlotDetail(Frame& frame, int x, int y, int width, int height,
-                      const inspect::SnapshotList& list, const inspect::SnapshotNode& node,
-                      int slot, uint64_t slot_address, const PageStruct* page,
-                      std::string_view page_error) {
-  Region region(frame, x, y, width, height);
-  DetailLines lines(region);
+std::vector<DetailLine> FormatSlotDetail(const inspect::SnapshotList& list,
+                                         const inspect::SnapshotNode& node, int slot,
+                                         uint64_t slot_address, const PageStruct* page,
+                                         std::string_view page_error) {
+  DetailLines lines;
   const bool splice = list.kind == inspect::SnapshotListKind::kSpliceList;
   const std::string name = list.name.empty() ? "-" : Printable(list.name);
   lines.Add("list",
@@ -146,7 +135,7 @@ void RenderSlotDetail(Frame& frame, int x, int y, int width, int height,
   lines.Add("node", fmt::format("{}key {:#x} at {:#x}", role, key, node.address));
   if (slot < 0 || slot >= kSlots) {
     lines.Add("slot", fmt::format("{}: not a slot index (0..15)", slot), Style::kProblem);
-    return;
+    return lines.Take();
   }
   lines.Add("slot", fmt::format("{} of 16", slot));
 
@@ -184,6 +173,28 @@ void RenderSlotDetail(Frame& frame, int x, int y, int width, int height,
       AddInterval(lines, decoded);
       break;
   }
+  return lines.Take();
+}
+
+void RenderDetailLines(Frame& frame, int x, int y, int width, int height,
+                       const std::vector<DetailLine>& lines) {
+  Region region(frame, x, y, width, height);
+  const int rows = std::min(static_cast<int>(lines.size()), std::max(height, 0));
+  for (int row = 0; row < rows; row++) {
+    const DetailLine& line = lines[static_cast<size_t>(row)];
+    const int indent = kDetailLabelWidth - static_cast<int>(line.label.size());
+    const int pen = region.Put(std::max(indent, 0), row, line.label, Style::kHeader);
+    region.Put(pen, row, ": ", Style::kHeader);
+    region.Put(pen + 2, row, line.value, line.style);
+  }
+}
+
+void RenderSlotDetail(Frame& frame, int x, int y, int width, int height,
+                      const inspect::SnapshotList& list, const inspect::SnapshotNode& node,
+                      int slot, uint64_t slot_address, const PageStruct* page,
+                      std::string_view page_error) {
+  RenderDetailLines(frame, x, y, width, height,
+                    FormatSlotDetail(list, node, slot, slot_address, page, page_error));
 }
 
 }  // namespace vmpl::tui

@@ -158,7 +158,7 @@ class Screen {
 };
 
 // The next input, if any arrives within |timeout_ms|.
-std::optional<Input> ReadInput(int timeout_ms, bool* resized) {
+std::optional<Input> ReadInput(int timeout_ms) {
   timeout(timeout_ms);
   wint_t ch = 0;
   const int kind = get_wch(&ch);
@@ -167,8 +167,7 @@ std::optional<Input> ReadInput(int timeout_ms, bool* resized) {
   }
   if (kind == KEY_CODE_YES) {
     if (ch == KEY_RESIZE) {
-      *resized = true;
-      return std::nullopt;
+      return Input::Key(Input::Type::kResize);
     }
     if (ch == KEY_MOUSE) {
       MEVENT event;
@@ -227,34 +226,33 @@ bool RunTerminal(App& app, const TerminalOptions& options, std::string* error) {
   sigaction(SIGTERM, &action, &old_term);
   sigaction(SIGHUP, &action, &old_hup);
 
+  // htop's order of work: the refresh step (every source call), then a frame if anything
+  // changed (and once a second, for clocks and rates), then the input typed meanwhile, whose
+  // Actions say what the next turn must do.
   Frame frame(COLS, LINES);
-  bool dirty = true;
+  Actions pending = Action::kRedraw;
   uint64_t last_draw = 0;
   while (!app.quit() && !g_stop.load()) {
     const uint64_t now = trace::MonotonicNs();
-    if (app.Tick(now)) {
-      dirty = true;
+    pending |= app.Tick(now);
+    if (pending.Has(Action::kResize)) {
+      frame = Frame(COLS, LINES);
     }
-    // Redraw at least once a second (clocks and rates move even when nothing else does).
-    if (dirty || now - last_draw >= 1'000'000'000) {
-      app.Render(frame);
+    if (pending.Has(Action::kRedraw) || now - last_draw >= 1'000'000'000) {
+      app.Prepare(frame.width(), frame.height());
+      app.Draw(frame);
       screen.Draw(frame, app.monochrome());
-      dirty = false;
       last_draw = now;
     }
     // Wait for input up to the next tick, then take everything already typed.
-    bool resized = false;
+    pending = Actions();
     int wait_ms = 20;
-    while (std::optional<Input> input = ReadInput(wait_ms, &resized)) {
-      dirty |= app.Handle(*input);
+    while (std::optional<Input> input = ReadInput(wait_ms)) {
+      pending |= app.Handle(*input);
       wait_ms = 0;
-      if (app.quit()) {
+      if (pending.Has(Action::kQuit)) {
         break;
       }
-    }
-    if (resized) {
-      frame = Frame(COLS, LINES);
-      dirty = true;
     }
   }
   sigaction(SIGINT, &old_int, nullptr);

@@ -3,9 +3,9 @@
 
 The off-screen tests (tests/tui/*_test.cc) check the App and its views frame by frame; this one
 checks what only a terminal shows: ncurses' keys and mouse decoding, the live refresh rate, the
-colours and their absence, a resize, quitting back to the shell, and every source end to end
-(the demo, a live process with a shared event ring, a gcore core file, gdbserver, a trace file,
-and the QEMU kernel running through its gdb stub).
+colours and their absence, a resize (down to a screen too small for the panes), quitting back
+to the shell, and every source end to end (the demo, a live process with a shared event ring, a
+gcore core file, gdbserver, a trace file, and the QEMU kernel running through its gdb stub).
 
     tui_tmux_test.py --vmpl PATH --case demo|pid|core|remote|trace|kernel|bad-input
                      [--kernel vmpl-kernel.elf]   (the kernel case only)
@@ -643,8 +643,25 @@ def redrawn(lines: list[str], width: int, height: int, columns: int) -> bool:
     return status_line(lines).strip() != ""
 
 
+def too_small(lines: list[str], width: int, height: int) -> Optional[int]:
+    """The height the too-small message of a |width| x |height| screen asks for, if it is all
+    the screen shows (no pane headers around it)."""
+    text = " ".join(line.strip() for line in lines if line.strip())
+    match = re.fullmatch(r"terminal too small \(%dx%d, needs at least %dx(\d+)\)"
+                         % (width, height, width), text)
+    return int(match.group(1)) if match else None
+
+
 def demo_resize(tmux: Tmux, s: str) -> None:
-    """The frame follows the window: one column below 100 cells, two from there."""
+    """The frame follows the window: one column below 100 cells, two from there; too small for
+    the panes, it says so and names the size that fits, and at that size the panes are back."""
+    tmux.run("resize-window", "-t", s, "-x", "40", "-y", "12")
+    needed = tmux.wait(s, "the too-small message at 40x12",
+                       lambda lines: too_small(lines, 40, 12))
+    expect(needed > 12, "a 40x12 screen said it needs 40x%d" % needed)
+    tmux.run("resize-window", "-t", s, "-x", "40", "-y", str(needed))
+    tmux.wait(s, "the frame redrawn at the 40x%d the message asked for" % needed,
+              lambda lines: redrawn(lines, 40, needed, 1))
     for width, height, columns in ((90, 30, 1), (WIDTH, HEIGHT, 2), (120, 36, 2)):
         tmux.run("resize-window", "-t", s, "-x", str(width), "-y", str(height))
         tmux.wait(s, "the frame redrawn at %dx%d in %d column(s)" % (width, height, columns),

@@ -14,13 +14,13 @@
 //   bool InKindGroup(EventKindGroup group, trace::EventKind kind);
 //   using ListNamer = std::function<std::string(uint64_t list_address)>;
 //   class EventFilter { Matches; SetList; list; NextKindGroup; SetKindGroup; kind_group;
-//                       kind_group_name; Describe };
+//                       kind_group_name; Describe; operator== };
 //   class EventLog { Add (one or a batch); AddLost; Clear; Tick; rate; total; lost; size; at;
-//                    first_time_ns; Newest; NewerThan };
+//                    first_time_ns; Newest; CountMatching; NewerThan };
 //
 // Cost. Add is O(1) (a batch copies at most |capacity| events however long it is), Tick is
-// O(number of kinds), Newest and NewerThan walk the kept events from the newest: at most
-// |capacity| steps.
+// O(number of kinds), Newest, CountMatching and NewerThan walk the kept events: at most
+// |capacity| steps (CountMatching none for the default filter).
 //
 // Threads: one, the TUI's.
 
@@ -88,6 +88,8 @@ class EventFilter {
   // The list is named by |name| (unsanitized: the caller draws it).
   std::string Describe(const ListNamer& name) const;
 
+  bool operator==(const EventFilter&) const = default;
+
  private:
   uint64_t list_ = 0;
   EventKindGroup group_ = EventKindGroup::kAll;
@@ -145,6 +147,8 @@ class EventLog {
   // pass (scrolling back), oldest first.
   std::vector<const StreamEvent*> Newest(const EventFilter& filter, size_t max,
                                          size_t skip = 0) const;
+  // How many kept events |filter| passes (what the events pane can scroll through).
+  size_t CountMatching(const EventFilter& filter) const;
   // How many kept events that |filter| passes are newer than the kept event whose stream index is
   // |stream_index|, or nullopt if no kept event that passes has that index: the |skip| that puts
   // that event at the bottom of the pane (the replay cursor's event).

@@ -78,6 +78,19 @@ class Frame {
   std::vector<Cell> cells_;
 };
 
+// A piece of a row of text in one style. Rows are formatted into runs first and painted after
+// (Region::Put), so that what a row says is testable without a frame.
+struct TextRun {
+  std::string text;  // UTF-8
+  Style style = Style::kDefault;
+
+  bool operator==(const TextRun&) const = default;
+};
+using TextRuns = std::vector<TextRun>;
+
+// The text of |runs| joined, styles dropped.
+std::string RunsText(const TextRuns& runs);
+
 // A rectangle of a frame that a view draws into: coordinates relative to its top left corner,
 // everything clipped to both the rectangle and the frame. Cheap to copy; refers to the frame.
 class Region {
@@ -91,6 +104,8 @@ class Region {
   // As Frame::Put and Frame::PutGlyph, relative to the region and clipped to it.
   int Put(int x, int y, std::string_view text, Style style);
   void PutGlyph(int x, int y, char32_t glyph, Style style);
+  // Every run of |runs| from (x, y) rightwards, one after the other; returns the x after them.
+  int Put(int x, int y, const TextRuns& runs);
 
  private:
   Frame& frame_;

@@ -53,11 +53,17 @@ class NodeMap {
   // |selected_row| (if shown) is marked with '>' and the selected style. A first_row past the end
   // shows the header only; an empty list shows "(no nodes)".
   //
-  // With |pages|, a page's cell also shows what its vm_page_t says (PageGlyph): the caller reads
-  // the structures, only for the cells drawn, and answers null where it cannot.
+  // With |pages|, a page's cell also shows what its vm_page_t says (PageGlyph): the caller has
+  // read the structures beforehand (ForEachPageCell says which) and answers null where it has
+  // none. Render itself reads nothing.
   using PageLookup = std::function<const PageStruct*(uint64_t page_address)>;
   void Render(Frame& frame, int x, int y, int width, int height, size_t first_row,
               size_t selected_row, const PageLookup& pages = nullptr) const;
+
+  // Calls |page| with the address of every page cell of rows first_row .. first_row + rows - 1
+  // that Render would look up: the vm_page_t structures a caller reads before drawing them.
+  void ForEachPageCell(size_t first_row, int rows,
+                       const std::function<void(uint64_t page_address)>& page) const;
 
   // Width of the ruler (selection mark, key and VMO offset) left of the 16 cells.
   int ruler_width() const { return 2 * digits_ + 4; }

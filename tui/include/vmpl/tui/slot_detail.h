@@ -23,7 +23,9 @@
 
 #include <stdint.h>
 
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "vmpl/inspect/snapshot.h"
 #include "vmpl/tui/frame.h"
@@ -31,9 +33,31 @@
 
 namespace vmpl::tui {
 
-// Draws slot |slot| (0..15) of |node|, a node of |list|, into |frame|'s window (x, y, width,
-// height). |slot_address| is the slot's address in the target. For a page slot, |page| is the
-// vm_page_t the source read at the page's address, or null with |page_error| saying why not.
+// One line of the pane: "label: value", labels right-aligned so the values line up in one column
+// (kDetailLabelWidth), the value in |style|.
+struct DetailLine {
+  std::string label;
+  std::string value;
+  Style style = Style::kDefault;
+
+  bool operator==(const DetailLine&) const = default;
+};
+inline constexpr int kDetailLabelWidth = 14;
+
+// The pane's text for slot |slot| (0..15) of |node|, a node of |list|: every line, in order. The
+// one place the detail's wording is decided (drawing only paints these lines). |slot_address| is
+// the slot's address in the target. For a page slot, |page| is the vm_page_t the source read at
+// the page's address, or null with |page_error| saying why not.
+std::vector<DetailLine> FormatSlotDetail(const inspect::SnapshotList& list,
+                                         const inspect::SnapshotNode& node, int slot,
+                                         uint64_t slot_address, const PageStruct* page,
+                                         std::string_view page_error);
+
+// Paints |lines| into |frame|'s window (x, y, width, height): as many as fit, clipped.
+void RenderDetailLines(Frame& frame, int x, int y, int width, int height,
+                       const std::vector<DetailLine>& lines);
+
+// FormatSlotDetail's lines painted into |frame|'s window (x, y, width, height).
 void RenderSlotDetail(Frame& frame, int x, int y, int width, int height,
                       const inspect::SnapshotList& list, const inspect::SnapshotNode& node,
                       int slot, uint64_t slot_address, const PageStruct* page,

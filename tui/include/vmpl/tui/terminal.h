@@ -1,5 +1,8 @@
-// vmpl::tui::RunTerminal: the one place that talks to the terminal (ncurses). It feeds the App
-// its input and the time, and copies the App's frames to the screen.
+// vmpl::tui::RunTerminal: the TUI's main loop, and the one place that talks to the terminal
+// (ncurses). Each turn runs the App's refresh step (App::Tick), lays out and draws a frame when
+// something changed (App::Prepare, App::Draw) and copies it to the screen, then hands the App the
+// keys, mouse events and resizes that came meanwhile (App::Handle), whose Actions say what the
+// next turn does.
 //
 // No flicker: the screen is never cleared between frames; every cell of the new frame is
 // written into ncurses' buffer and ncurses sends the terminal only the cells that changed. The

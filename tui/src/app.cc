@@ -279,10 +279,14 @@ void App::ReadShownPages() {
   if (decoded.kind == inspect::SlotKind::kPage) {
     ReadPage(decoded.page);
   }
-  // Those of the node map's page cells in view, for their glyphs (once per snapshot each).
-  if (!layout_.too_small && model_.node_map) {
+  // Those of the node map's page cells in view, for their glyphs (once per snapshot each). The
+  // same rows of the same snapshot were read by the last frame already: not even looked up.
+  const ShownRows shown{model_.generation, model_.views_list, layout_.nodes.first,
+                        layout_.nodes.rows};
+  if (!layout_.too_small && model_.node_map && shown != pages_read_for_) {
     model_.node_map->ForEachPageCell(layout_.nodes.first, layout_.nodes.rows,
                                      [this](uint64_t page) { ReadPage(page); });
+    pages_read_for_ = shown;
   }
 }
 

@@ -134,6 +134,17 @@ class App {
   ViewState view_;
   ScreenLayout layout_;
 
+  // The node map rows whose vm_page_t structures the last Prepare read: of which snapshot and
+  // list, from which row, how many.
+  struct ShownRows {
+    uint64_t generation = 0;
+    size_t list = SIZE_MAX;
+    size_t first = 0;
+    int rows = 0;
+    bool operator==(const ShownRows&) const = default;
+  };
+  ShownRows pages_read_for_;
+
   bool read_once_ = false;
   uint64_t last_read_ns_ = 0;
   uint64_t last_read_cost_ns_ = 0;

@@ -84,7 +84,7 @@ BENCHMARK(BM_InProcessWalk)->Arg(kSmallList)->Arg(kLargeList);
 // the list MakeList(|nodes|) built, whole.
 bool DecodeOnce(benchmark::State& state, vmpl::inspect::MemorySource& memory, uint64_t address,
                 const vmpl::inspect::DecodeLayout& layout, size_t nodes, uint64_t* slots) {
-  const vmpl::inspect::SnapshotList decoded =
+  const vmpl::SnapshotList decoded =
       vmpl::inspect::DecodePageList(memory, address, layout);
   if (!decoded.problems.empty() || decoded.nodes.size() != nodes) {
     state.SkipWithError(decoded.problems.empty() ? "the decoded list is not the list"
@@ -288,7 +288,7 @@ void BM_CoreRead(benchmark::State& state) {
   }
   // The node addresses, in the order a decode reads them (found by decoding once, untimed).
   const vmpl::inspect::DecodeLayout layout = vmpl::inspect::BuiltinDecodeLayout();
-  const vmpl::inspect::SnapshotList decoded =
+  const vmpl::SnapshotList decoded =
       vmpl::inspect::DecodePageList(*memory, Core::Get().list_address(kLargeList), layout);
   if (decoded.nodes.size() != kLargeList) {
     state.SkipWithError("the decoded list is not the list");
@@ -296,7 +296,7 @@ void BM_CoreRead(benchmark::State& state) {
   }
   std::vector<uint64_t> addresses;
   addresses.reserve(decoded.nodes.size());
-  for (const vmpl::inspect::SnapshotNode& node : decoded.nodes) {
+  for (const vmpl::SnapshotNode& node : decoded.nodes) {
     addresses.push_back(node.address);
   }
   std::vector<uint8_t> node(layout.node_size);

@@ -78,8 +78,8 @@ constexpr int kHeight = 50;
 
 // The snapshot of a list of kPages pages, made the first time it is needed. The list itself is
 // freed as soon as it has been decoded: the snapshot holds copies of its slots.
-const vmpl::inspect::SnapshotList& BigSnapshot() {
-  static const vmpl::inspect::SnapshotList snapshot = [] {
+const vmpl::SnapshotList& BigSnapshot() {
+  static const vmpl::SnapshotList snapshot = [] {
     VmPageList list;
     for (uint64_t p = 0; p < kPages; p++) {
       auto [slot, in_interval] =
@@ -91,7 +91,7 @@ const vmpl::inspect::SnapshotList& BigSnapshot() {
       *slot = VmPageOrMarker::Page(vmpl::PageAllocator::Get().AllocPage());
     }
     vmpl::inspect::LiveProcessSource memory(getpid());
-    vmpl::inspect::SnapshotList s = vmpl::inspect::DecodePageList(
+    vmpl::SnapshotList s = vmpl::inspect::DecodePageList(
         memory, reinterpret_cast<uintptr_t>(&list), vmpl::inspect::BuiltinDecodeLayout());
     list.RemoveAllContent(
         [](VmPageOrMarker&& p) { vmpl::PageAllocator::Get().FreePage(p.ReleasePage()); });
@@ -106,7 +106,7 @@ const vmpl::inspect::SnapshotList& BigSnapshot() {
 }
 
 void BM_NodeMapBuild(benchmark::State& state) {
-  const vmpl::inspect::SnapshotList& s = BigSnapshot();
+  const vmpl::SnapshotList& s = BigSnapshot();
   for (auto _ : state) {
     vmpl::tui::NodeMap map(s);
     benchmark::DoNotOptimize(map);
@@ -221,7 +221,7 @@ void GotoMiddle(vmpl::tui::App& app, const BigList& list) {
 }
 
 bool CheckNodes(benchmark::State& state, const vmpl::tui::App& app, size_t nodes) {
-  const vmpl::inspect::SnapshotList* list = app.selected_list();
+  const vmpl::SnapshotList* list = app.selected_list();
   if (list == nullptr || list->nodes.size() < nodes || app.snapshot().problem_count() != 0) {
     state.SkipWithError("the App did not read the big list whole");
     return false;
@@ -329,7 +329,7 @@ void BM_AppRefreshReadOnly(benchmark::State& state) {
     return;
   }
   for (auto _ : state) {
-    vmpl::inspect::Snapshot snapshot = source->Read();
+    vmpl::Snapshot snapshot = source->Read();
     benchmark::DoNotOptimize(snapshot);
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(kPages));

@@ -40,6 +40,7 @@ struct TuiOptions {
   bool mono = false;
   bool no_mouse = false;
   std::string save_dir;
+  std::string offset;  // --offset: where the node map opens
   bool print = false;
   std::string size = "120x40";
   double print_after = 1.0;
@@ -99,6 +100,9 @@ int RunTui(const TuiOptions& options, const GlobalOptions& globals) {
   }
   tui::AppOptions app_options;
   app_options.save_dir = options.save_dir;
+  if (!options.offset.empty()) {
+    app_options.start_offset = inspect::ParseAddress(options.offset);
+  }
   tui::App app(std::move(opened), app_options);
   const bool monochrome = options.mono || globals.color == ColorMode::kNever ||
                           (globals.color == ColorMode::kAuto && getenv("NO_COLOR") != nullptr);
@@ -137,6 +141,8 @@ EXAMPLES:
   vmpl sim --duration 600 --trace-shm &      a live process with a shared event ring
   vmpl tui --pid $!                          ... its lists and events
   vmpl tui --core core.1234                  a core file (gcore)
+  vmpl tui --core core.1234 --list vmo:3 --offset 0x3000
+                                             vmo:3's node map, at the slot of offset 0x3000
   vmpl tui --remote 127.0.0.1:1234 --binary ./prog
                                              through gdbserver or QEMU's stub
   vmpl sim --ops 20000 --trace run.vmpltrace && vmpl tui --trace run.vmpltrace
@@ -190,6 +196,12 @@ Subcommand RegisterTuiCommand(CLI::App& root, const GlobalOptions& globals) {
   app->add_flag("--no-mouse", options->no_mouse, "Leave the mouse to the terminal");
   app->add_option("--save-dir", options->save_dir, "Where s writes snapshots")
       ->option_text("DIR");
+  app->add_option("--offset", options->offset,
+                  "Open the node map of the (first, or --list) list at this VMO offset, as g does")
+      ->option_text("OFFSET")
+      ->check([](const std::string& text) {
+        return inspect::ParseAddress(text) ? std::string() : "'" + text + "' is not an offset";
+      });
   app->add_flag("--print", options->print,
                 "Print one frame as text and exit (implied when stdout is not a terminal)");
   app->add_option("--size", options->size, "--print: the frame's size")

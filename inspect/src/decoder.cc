@@ -247,31 +247,14 @@ class Decoder {
       const std::vector<ReadResult> results = memory_.ReadMany(requests);
       for (size_t i = 0; i < count; i++) {
         if (results[i].ok()) {
-          out_.pages[addresses[first + i]] = PageFrom(Fields(buffer.data() + i * size, size));
+          out_.pages[addresses[first + i]] = DecodePageFields(buffer.data() + i * size, size,
+                                                              layout_);
         }
       }
     }
   }
 
  private:
-  SnapshotPage PageFrom(const Fields& bytes) const {
-    auto bits = [&](uint64_t first, uint64_t count) {
-      uint64_t value = 0;
-      for (uint64_t i = 0; i < count && i < 8; i++) {
-        const uint64_t bit = first + i;
-        value |= ((bytes.U8(bit / 8) >> (bit % 8)) & 1) << i;
-      }
-      return value;
-    };
-    SnapshotPage page;
-    page.paddr = bytes.Word(layout_.page_paddr_offset, layout_.pointer_size);
-    page.left_split = bits(layout_.page_left_split_bit, 1) != 0;
-    page.right_split = bits(layout_.page_right_split_bit, 1) != 0;
-    page.dirty_state = static_cast<uint8_t>(bits(layout_.page_dirty_state_bit,
-                                                 layout_.page_dirty_state_bits));
-    return page;
-  }
-
   // A node the walk read, and the children it was the first to reach (indexes into the walk's
   // vector; -1 for none). A node is reached once, so these links always form a tree, whatever
   // the target's links say.
@@ -478,6 +461,27 @@ SnapshotList DecodeSpliceList(MemorySource& memory, uint64_t address, const Deco
   }
   decoder.WalkTree(address + layout.splice_middle_offset);
   return out;
+}
+
+SnapshotPage DecodePageFields(const uint8_t* data, size_t size, const DecodeLayout& layout) {
+  const Fields bytes(data, size);
+  auto bits = [&](uint64_t first, uint64_t count) {
+    uint64_t value = 0;
+    for (uint64_t i = 0; i < count && i < 8; i++) {
+      const uint64_t bit = first + i;
+      value |= static_cast<uint64_t>((bytes.U8(bit / 8) >> (bit % 8)) & 1) << i;
+    }
+    return value;
+  };
+  SnapshotPage page;
+  if (layout.page_paddr_offset != DecodeLayout::kNoField) {
+    page.paddr = bytes.Word(layout.page_paddr_offset, layout.pointer_size);
+  }
+  page.left_split = bits(layout.page_left_split_bit, 1) != 0;
+  page.right_split = bits(layout.page_right_split_bit, 1) != 0;
+  page.dirty_state =
+      static_cast<uint8_t>(bits(layout.page_dirty_state_bit, layout.page_dirty_state_bits));
+  return page;
 }
 
 void DecodePages(MemorySource& memory, const DecodeLayout& layout, SnapshotList& list,

@@ -13,7 +13,7 @@
 #include "vmpl/inspect/elf_symbols.h"
 #include "vmpl/inspect/gdb_remote_source.h"
 #include "vmpl/inspect/live_process_source.h"
-#include "vmpl/inspect/snapshot_check.h"
+#include <vmpl/model/check.h>
 
 namespace vmpl::inspect {
 namespace {

@@ -72,6 +72,10 @@ std::string EntryLine(const SnapshotList& list, const ListEntry& entry) {
   return fmt::format("[{:2}] {}", entry.index, EntryText(list, entry));
 }
 
+std::string SlotLine(size_t index, uint64_t offset, uint64_t raw, const SnapshotPage* page) {
+  return fmt::format("[{:2}] offset {:#x} {}", index, offset, SlotContentText(raw, page));
+}
+
 std::string NodeLine(const ListNode& node) {
   const char* part = node.part == NodePart::kHead   ? "head "
                      : node.part == NodePart::kTail ? "tail "

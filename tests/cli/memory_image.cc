@@ -66,7 +66,7 @@ uint64_t MemoryImage::Link(const std::vector<uint64_t>& nodes, size_t first, siz
   return node;
 }
 
-MemoryImage::PlacedList MemoryImage::AddPageList(const inspect::SnapshotList& decoded) {
+MemoryImage::PlacedList MemoryImage::AddPageList(const vmpl::SnapshotList& decoded) {
   PlacedList placed;
   placed.address = Allocate(layout_.list_size);
   memcpy(At(placed.address, layout_.list_size), reinterpret_cast<const void*>(decoded.address),

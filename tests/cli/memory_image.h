@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <vmpl/inspect/decoder.h>
-#include <vmpl/inspect/snapshot.h>
+#include <vmpl/model/snapshot.h>
 
 #include <string>
 #include <vector>
@@ -40,7 +40,7 @@ class MemoryImage {
   // Copies the VmPageList that |decoded| describes, which lives in this process: the list object
   // at decoded.address and the nodes at decoded.nodes[i].address (key order, as DecodePageList
   // on this process found them).
-  PlacedList AddPageList(const inspect::SnapshotList& decoded);
+  PlacedList AddPageList(const vmpl::SnapshotList& decoded);
 
   // Overwrites the 4 bytes at guest |address| (damage, for tests of the checker).
   void Write32(uint64_t address, uint32_t value);

@@ -16,7 +16,9 @@ there is one) the test asserts:
   - the replay's lines are the same once the page part the trace cannot know (` paddr
     0x...(LR)`) is taken off the core's lines: same list and node addresses, same offsets, same
     contents, same counts; and its JSON equals the core's without paddr and split bits;
-  - the self-snapshot (the simulator's own capture) equals inspect's JSON list for list.
+  - the self-snapshot (the simulator's own capture) equals inspect's JSON list for list;
+  - `vmpl tui --core --list NAME --offset X --print` shows, in its detail pane, the very line
+    inspect prints for the slot at X ("as dumped: [ i] offset X ..."), for a few slots.
 
 Usage: one_view_test.py --vmpl PATH [--gdb gdb] --repo DIR
 Exit 0 when every check passes, 1 on a mismatch (with a diff), 77 when gcore is missing.
@@ -112,6 +114,28 @@ def pick_lists(lists: list[dict]) -> list[dict]:
     return chosen
 
 
+def tui_lines(options, core: str, entry: dict) -> list[str]:
+    """The TUI's "as dumped" detail line for the first, a middle and the last populated slot of
+    the tree nodes of |entry| (a LIST object), each opened with --offset."""
+    slots = [slot for node in entry["nodes"] if node.get("part", "middle") == "middle"
+             for slot in node["slots"]]
+    if not slots:
+        return []
+    lines = []
+    for slot in {id(s): s for s in (slots[0], slots[len(slots) // 2], slots[-1])}.values():
+        frame = run([options.vmpl, "tui", "--core", core, "--list", entry["name"], "--offset",
+                     slot["offset"], "--print", "--size", "240x60"])
+        found = re.search(r"as dumped: (\[[ 0-9]{2}\] offset \S+ .*?)\s*(\||$)", frame, re.M)
+        if found is None:
+            raise Mismatch("vmpl tui --offset %s shows no 'as dumped' line:\n%s" % (
+                slot["offset"], frame[-3000:]))
+        lines.append(found.group(1).rstrip())
+        if " offset %s " % slot["offset"] not in lines[-1]:
+            raise Mismatch("vmpl tui --offset %s opened another slot: %s" % (slot["offset"],
+                                                                            lines[-1]))
+    return lines
+
+
 def check(options) -> int:
     work = tempfile.mkdtemp(prefix="vmpl-one-view-")
     trace = os.path.join(work, "sim.vmpltrace")
@@ -169,10 +193,15 @@ def check(options) -> int:
             replayed_list = [e for e in replayed["lists"] if e["name"] == name][0]
             if replayed_list != without_pages(entry):
                 raise Mismatch("trace replay --json of %s differs from the core's" % name)
+            shown = tui_lines(options, core, entry)
+            for line in shown:
+                if line not in [text.strip() for text in core_lines]:
+                    raise Mismatch("vmpl tui's detail of %s shows %r, a line vmpl inspect does "
+                                   "not print" % (name, line))
             print("ok: %s (%s, skew %s, %d nodes): inspect --core, gdb vmpl dump and trace "
-                  "replay --at %d give the same %d lines" % (
-                      name, entry["kind"], entry["skew"], entry["counts"]["nodes"], events - 1,
-                      len(core_lines)))
+                  "replay --at %d give the same %d lines; the TUI's detail the same line for "
+                  "%d slots" % (name, entry["kind"], entry["skew"], entry["counts"]["nodes"],
+                                events - 1, len(core_lines), len(shown)))
         if len(chosen) < 3:
             raise Mismatch("only %d kinds of list to compare: the workload changed" % len(chosen))
     finally:

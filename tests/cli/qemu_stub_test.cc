@@ -45,7 +45,7 @@
 
 namespace {
 
-using vmpl::inspect::SnapshotList;
+using vmpl::SnapshotList;
 using vmpl::testing::MemoryImage;
 using vmpl::testing::RunResult;
 using vmpl::testing::RunVmpl;

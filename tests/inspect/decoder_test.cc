@@ -10,7 +10,7 @@
 #include <vm/vm_page_list.h>
 #include <vmpl/inspect/decoder.h>
 #include <vmpl/inspect/live_process_source.h>
-#include <vmpl/inspect/snapshot_check.h>
+#include <vmpl/model/check.h>
 #include <vmpl/page_list_access.h>
 #include <vmpl/registry.h>
 
@@ -24,7 +24,7 @@ using vmpl::inspect::BuiltinDecodeLayout;
 using vmpl::inspect::DecodePageList;
 using vmpl::inspect::DecodeSpliceList;
 using vmpl::inspect::LiveProcessSource;
-using vmpl::inspect::SnapshotList;
+using vmpl::SnapshotList;
 
 constexpr uint64_t kNode = VmPageListNode::kPageFanOut * PAGE_SIZE;
 
@@ -217,7 +217,7 @@ TEST(DecoderTest, TheCoresCheckerRunsOnTheDecodedCopyAndNamesTheTargetNode) {
   LiveProcessSource memory(getpid());
   SnapshotList clean = DecodePageList(memory, reinterpret_cast<uintptr_t>(&list),
                                       BuiltinDecodeLayout());
-  vmpl::inspect::CheckSnapshotList(clean);
+  vmpl::CheckSnapshotList(clean);
   EXPECT_TRUE(clean.problems.empty()) << Problems(clean);
 
   // Drop the interval's End sentinel in the target: a Start without its End.
@@ -229,7 +229,7 @@ TEST(DecoderTest, TheCoresCheckerRunsOnTheDecodedCopyAndNamesTheTargetNode) {
   SnapshotList broken = DecodePageList(memory, reinterpret_cast<uintptr_t>(&list),
                                        BuiltinDecodeLayout());
   PageListAccess::set_raw(end, saved);
-  vmpl::inspect::CheckSnapshotList(broken);
+  vmpl::CheckSnapshotList(broken);
   bool found = false;
   for (const auto& p : broken.problems) {
     found |= p.message.rfind("interval", 0) == 0;
@@ -246,7 +246,7 @@ TEST(DecoderTest, RegistryGivesEveryRegisteredListWithItsNameAndId) {
   vmpl::ScopedRegistration ra(&a, "decoder-test/a");
   vmpl::ScopedRegistration rb(&b, "decoder-test/b");
   LiveProcessSource memory(getpid());
-  const vmpl::inspect::Snapshot s = vmpl::inspect::DecodeRegistry(
+  const vmpl::Snapshot s = vmpl::inspect::DecodeRegistry(
       memory, reinterpret_cast<uintptr_t>(&vmpl_registry), BuiltinDecodeLayout());
   EXPECT_TRUE(s.problems.empty());
   size_t found = 0;
@@ -270,7 +270,7 @@ TEST(DecoderTest, RegistryGivesEveryRegisteredListWithItsNameAndId) {
 TEST(DecoderTest, NoRegistryAtAWrongAddress) {
   LiveProcessSource memory(getpid());
   static const char kNotARegistry[64] = "not a registry";
-  const vmpl::inspect::Snapshot s = vmpl::inspect::DecodeRegistry(
+  const vmpl::Snapshot s = vmpl::inspect::DecodeRegistry(
       memory, reinterpret_cast<uintptr_t>(kNotARegistry), BuiltinDecodeLayout());
   ASSERT_EQ(s.problems.size(), 1u);
   EXPECT_NE(s.problems[0].message.find("magic"), std::string::npos);

@@ -24,8 +24,8 @@ using vmpl::inspect::DecodeLayout;
 using vmpl::inspect::ExtractLayout;
 using vmpl::inspect::LayoutToJson;
 using vmpl::inspect::ParseLayoutJson;
-using vmpl::inspect::SnapshotList;
-using vmpl::inspect::SnapshotNode;
+using vmpl::SnapshotList;
+using vmpl::SnapshotNode;
 
 std::string Problems(const SnapshotList& list) {
   std::string out;

@@ -62,7 +62,7 @@ using vmpl::testing::ExpectGolden;
 
 using vmpl::inspect::BuiltinDecodeLayout;
 using vmpl::inspect::LiveProcessSource;
-using vmpl::inspect::SnapshotList;
+using vmpl::SnapshotList;
 using vmpl::tui::App;
 using vmpl::tui::AppOptions;
 using vmpl::tui::DetailMode;
@@ -157,7 +157,7 @@ class NamedList {
   void Damage() {
     const SnapshotList s = Decode();
     ASSERT_TRUE(s.problems.empty());
-    for (const vmpl::inspect::SnapshotNode& node : s.nodes) {
+    for (const vmpl::SnapshotNode& node : s.nodes) {
       auto* canary =
           reinterpret_cast<uint8_t*>(node.address) + BuiltinDecodeLayout().node_canary_offset;
       uint32_t saved;
@@ -288,7 +288,8 @@ bool IsDecimalDigit(char32_t c) { return c >= U'0' && c <= U'9'; }
 // run replaced. Three things do: this process's pid (in the source's name and in the events
 // pane's reason for having no events); addresses (of lists, nodes, slots and pages, and the raw
 // value of a page slot, which is its page's address); and the bytes of a vm_page_t (its fake
-// physical address and queue links). So, row by row: the pid, as a whole decimal number, becomes
+// physical address and queue links), also shown after "paddr " in a slot's dump line, which
+// becomes "0xPADDR". So, row by row: the pid, as a whole decimal number, becomes
 // "PID"; a hex number of more than 8 significant digits becomes "0xADDR" (every offset, key,
 // canary and reference value in these tests is below 4 GiB, and every address above it), and so
 // does one cut by the frame's right edge (what is left of it depends on its length); after a
@@ -349,7 +350,10 @@ std::string Stable(const Frame& frame) {
         while (significant < end && in[significant] == U'0') {
           significant++;
         }
-        if (end - significant > 8 || end == in.size()) {
+        const bool paddr = i >= 6 && in.compare(i - 6, 6, U"paddr ") == 0;
+        if (paddr) {
+          replace(i, U"0xPADDR");
+        } else if (end - significant > 8 || end == in.size()) {
           replace(i, U"0xADDR");
         } else {
           copy(i, end);
@@ -435,7 +439,7 @@ class CountingSource final : public vmpl::tui::Source {
 
   std::string Describe() const override { return Count().Describe(); }
   bool live() const override { return Count().live(); }
-  vmpl::inspect::Snapshot Read() override {
+  vmpl::Snapshot Read() override {
     calls_->reads++;
     return Count().Read();
   }
@@ -445,7 +449,7 @@ class CountingSource final : public vmpl::tui::Source {
     calls_->page_reads++;
     return Count().ReadPage(address, error);
   }
-  uint64_t SlotAddress(const vmpl::inspect::SnapshotNode& node, int slot) const override {
+  uint64_t SlotAddress(const vmpl::SnapshotNode& node, int slot) const override {
     return Count().SlotAddress(node, slot);
   }
   void LetTargetRun() override {
@@ -1074,7 +1078,7 @@ TEST_F(AppTest, SearchSlotsWhenNodesAreFocused) {
   Press(Key::kEnter);
   EXPECT_EQ(app_->selected_slot(), 8);  // page 24
   Press(U'/');
-  Type(" L");  // the left split bit of the reference at page 25
+  Type("(L");  // the left split bit of the reference at page 25
   Press(Key::kEnter);
   EXPECT_EQ(app_->selected_slot(), 9);
   Press(U'/');

@@ -347,7 +347,7 @@ TEST(EventsView, DescribeEventDetail) {
   store.event.arg[1] = 3 | (1 << 2) | (2 << 6) | 0x3000;  // interval start, dirty, awaiting
   store.event.arg[2] = 0x1234;
   EXPECT_EQ(vmpl::tui::DescribeEventDetail(store, name),
-            "ref 0x5000 L -> interval start dirty awaiting 0x3000 (moved)");
+            "ref 0x5000(L.) -> page interval start dirty awaiting 0x3000 (moved)");
 
   StreamEvent transfer = Make(1, EventKind::kNodeTransfer, kListB);
   transfer.event.arg[1] = 0x40000;

@@ -30,8 +30,8 @@ using vmpl::testing::ExpectGolden;
 using vmpl::inspect::BuiltinDecodeLayout;
 using vmpl::inspect::DecodePageList;
 using vmpl::inspect::LiveProcessSource;
-using vmpl::inspect::Snapshot;
-using vmpl::inspect::SnapshotList;
+using vmpl::Snapshot;
+using vmpl::SnapshotList;
 using vmpl::tui::Frame;
 using vmpl::tui::NodeMap;
 using vmpl::tui::Style;
@@ -309,7 +309,7 @@ TEST(ListsTableTest, RealAndDamagedLists) {
   snapshot.lists.back().name = "mixed/skewed";
 
   SnapshotList splice;
-  splice.kind = vmpl::inspect::SnapshotListKind::kSpliceList;
+  splice.kind = vmpl::SnapshotListKind::kSpliceList;
   splice.name = "splice";
   splice.head.slots[3] = 0x1;  // a marker
   splice.tail.slots[0] = 0x1;

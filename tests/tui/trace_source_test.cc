@@ -36,10 +36,10 @@
 namespace {
 
 using vmpl::PageListAccess;
-using vmpl::inspect::Snapshot;
-using vmpl::inspect::SnapshotList;
-using vmpl::inspect::SnapshotListKind;
-using vmpl::inspect::SnapshotNode;
+using vmpl::Snapshot;
+using vmpl::SnapshotList;
+using vmpl::SnapshotListKind;
+using vmpl::SnapshotNode;
 using vmpl::tui::OpenTraceSource;
 using vmpl::tui::Source;
 using vmpl::tui::StreamEvent;

@@ -45,10 +45,10 @@ using vmpl::inspect::BuiltinDecodeLayout;
 using vmpl::inspect::DecodePageList;
 using vmpl::inspect::DecodeSpliceList;
 using vmpl::inspect::LiveProcessSource;
-using vmpl::inspect::SlotDirtyState;
-using vmpl::inspect::Snapshot;
-using vmpl::inspect::SnapshotList;
-using vmpl::inspect::SnapshotListKind;
+using vmpl::SlotDirtyState;
+using vmpl::Snapshot;
+using vmpl::SnapshotList;
+using vmpl::SnapshotListKind;
 using vmpl::tui::Frame;
 using vmpl::tui::IntervalsView;
 using vmpl::tui::PageStruct;
@@ -135,7 +135,7 @@ void FixAddresses(SnapshotList& s) {
 }
 
 // Where slot |slot| of |node| sits in memory, in this build's layout.
-uint64_t SlotAddress(const vmpl::inspect::SnapshotNode& node, int slot) {
+uint64_t SlotAddress(const vmpl::SnapshotNode& node, int slot) {
   const auto layout = BuiltinDecodeLayout();
   return node.address + layout.node_slots_offset + static_cast<uint64_t>(slot) * layout.slot_size;
 }
@@ -170,7 +170,7 @@ bool HasStyle(const Frame& frame, Style style) {
   return false;
 }
 
-std::string RenderDetail(const SnapshotList& s, const vmpl::inspect::SnapshotNode& node, int slot,
+std::string RenderDetail(const SnapshotList& s, const vmpl::SnapshotNode& node, int slot,
                          int width, int height, const PageStruct* page = nullptr,
                          std::string_view error = "") {
   Frame frame(width, height);

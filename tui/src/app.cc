@@ -5,8 +5,9 @@
 
 #include <fmt/format.h>
 #include <time.h>
-#include <vmpl/inspect/raw_slot.h>
-#include <vmpl/inspect/snapshot_json.h>
+#include <vmpl/model/slot.h>
+#include <vmpl/model/text_view.h>
+#include <vmpl/model/json_view.h>
 #include <vmpl/trace_clock.h>
 
 #include <algorithm>
@@ -123,7 +124,12 @@ void App::Refresh(uint64_t now_ns) {
   Adopt(source_->Read());
   last_read_cost_ns_ = trace::MonotonicNs() - start;
   last_read_ns_ = now_ns;
+  const bool first = !read_once_;
   read_once_ = true;
+  if (first && options_.start_offset) {
+    view_.focus = Pane::kNodes;
+    SelectNodeAtOffset(*options_.start_offset);
+  }
   model_.source_name = source_->Describe();
   model_.cursor = source_->Cursor();
   if (model_.cursor) {
@@ -131,13 +137,13 @@ void App::Refresh(uint64_t now_ns) {
   }
 }
 
-void App::Adopt(inspect::Snapshot snapshot) {
+void App::Adopt(vmpl::Snapshot snapshot) {
   model_.snapshot = std::move(snapshot);
   model_.generation++;
   model_.pages.clear();
   model_.names.clear();
-  const std::vector<inspect::SnapshotList>& lists = model_.snapshot.lists;
-  for (const inspect::SnapshotList& list : lists) {
+  const std::vector<vmpl::SnapshotList>& lists = model_.snapshot.lists;
+  for (const vmpl::SnapshotList& list : lists) {
     model_.names[list.address] = list.name;
   }
   // Follow the selected list: same address and name, else the same name, else the same row.
@@ -200,7 +206,7 @@ void App::Seek(uint64_t position, uint64_t now_ns) {
 }
 
 void App::Save() {
-  const inspect::SnapshotList* list = selected_list();
+  const vmpl::SnapshotList* list = selected_list();
   const time_t now = time(nullptr);
   tm local{};
   localtime_r(&now, &local);
@@ -213,8 +219,13 @@ void App::Save() {
   for (int n = 2; std::ifstream(path).good() && n < 100; n++) {
     path = path.substr(0, path.rfind('.')) + fmt::format("-{}.json", n);
   }
+  // What `vmpl inspect --json` writes: the one schema, with the vm_page_t of every page.
+  vmpl::Snapshot saved = model_.snapshot;
+  for (vmpl::SnapshotList& each : saved.lists) {
+    source_->ReadPages(each);
+  }
   std::ofstream out(path);
-  out << inspect::SnapshotToJson(model_.snapshot).dump(2) << "\n";
+  out << vmpl::DumpJson(vmpl::SnapshotToJson(saved)) << "\n";
   out.close();
   view_.message = out ? fmt::format("saved {} lists to {}", model_.snapshot.lists.size(), path)
                       : fmt::format("could not write {}", path);
@@ -230,7 +241,7 @@ void App::BuildListViews() {
   }
   model_.views_list = index;
   model_.views_generation = model_.generation;
-  const inspect::SnapshotList* list = model_.list(index);
+  const vmpl::SnapshotList* list = model_.list(index);
   if (list == nullptr) {
     model_.node_map.reset();
     model_.intervals.reset();
@@ -245,7 +256,7 @@ void App::BuildListViews() {
 ContentSizes App::Sizes() const {
   ContentSizes sizes;
   sizes.lists = model_.snapshot.lists.size();
-  if (const inspect::SnapshotList* list = selected_list()) {
+  if (const vmpl::SnapshotList* list = selected_list()) {
     sizes.list_selected = true;
     sizes.nodes = list->nodes.size();
   }
@@ -266,17 +277,17 @@ const PageRead& App::ReadPage(uint64_t address) {
 
 void App::ReadShownPages() {
   model_.selected_slot_address = 0;
-  const inspect::SnapshotList* list = selected_list();
+  const vmpl::SnapshotList* list = selected_list();
   if (list == nullptr || view_.nodes.row >= list->nodes.size()) {
     return;
   }
   // The selected slot's, for the detail pane.
-  const inspect::SnapshotNode& node = list->nodes[view_.nodes.row];
+  const vmpl::SnapshotNode& node = list->nodes[view_.nodes.row];
   const int slot = view_.nodes.slot;
   model_.selected_slot_address = source_->SlotAddress(node, slot);
-  const inspect::DecodedSlot decoded =
-      inspect::DecodeRawSlot(node.slots[static_cast<size_t>(slot)]);
-  if (decoded.kind == inspect::SlotKind::kPage) {
+  const vmpl::DecodedSlot decoded =
+      vmpl::DecodeRawSlot(node.slots[static_cast<size_t>(slot)]);
+  if (decoded.kind == vmpl::SlotKind::kPage) {
     ReadPage(decoded.page);
   }
   // Those of the node map's page cells in view, for their glyphs (once per snapshot each). The

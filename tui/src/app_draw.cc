@@ -2,7 +2,8 @@
 // are decided in layout.cc; this file only paints.
 
 #include <fmt/format.h>
-#include <vmpl/inspect/raw_slot.h>
+#include <vmpl/model/slot.h>
+#include <vmpl/model/text_view.h>
 
 #include <algorithm>
 #include <sstream>
@@ -57,14 +58,14 @@ void DrawLists(Frame& frame, const Model& model, const ViewState& view, const Pa
 // The node map of the selected list, with the selected slot's cell marked.
 void DrawNodes(Frame& frame, const Model& model, const ViewState& view, const PaneLayout& pane) {
   const Rect& r = pane.rect;
-  const inspect::SnapshotList* list = model.list(view.lists.row);
+  const vmpl::SnapshotList* list = model.list(view.lists.row);
   std::string title = "Nodes";
   if (list != nullptr) {
     title = fmt::format(
         "Nodes of {} (skew {:#x}, {} nodes{})",
         list->name.empty() ? fmt::format("{:#x}", list->address) : Printable(list->name),
         list->skew, list->nodes.size(),
-        list->kind == inspect::SnapshotListKind::kSpliceList ? ", middle tree of a splice list"
+        list->kind == vmpl::SnapshotListKind::kSpliceList ? ", middle tree of a splice list"
                                                              : "");
   }
   DrawPaneTitle(frame, r, view, Pane::kNodes, title);
@@ -86,17 +87,17 @@ void DrawNodes(Frame& frame, const Model& model, const ViewState& view, const Pa
 }
 
 void DrawSlot(Frame& frame, const Model& model, const ViewState& view, const Rect& window,
-              const inspect::SnapshotList& list) {
+              const vmpl::SnapshotList& list) {
   if (view.nodes.row >= list.nodes.size()) {
     Region(frame, window.x, window.y, window.width, window.height)
         .Put(1, 0, "(no nodes)", Style::kDefault);
     return;
   }
-  const inspect::SnapshotNode& node = list.nodes[view.nodes.row];
-  const inspect::DecodedSlot decoded =
-      inspect::DecodeRawSlot(node.slots[static_cast<size_t>(view.nodes.slot)]);
+  const vmpl::SnapshotNode& node = list.nodes[view.nodes.row];
+  const vmpl::DecodedSlot decoded =
+      vmpl::DecodeRawSlot(node.slots[static_cast<size_t>(view.nodes.slot)]);
   const PageRead* read =
-      decoded.kind == inspect::SlotKind::kPage ? model.Page(decoded.page) : nullptr;
+      decoded.kind == vmpl::SlotKind::kPage ? model.Page(decoded.page) : nullptr;
   RenderSlotDetail(frame, window.x, window.y, window.width, window.height, list, node,
                    view.nodes.slot, model.selected_slot_address,
                    read != nullptr && read->page ? &*read->page : nullptr,
@@ -112,7 +113,7 @@ void DrawDetail(Frame& frame, const Model& model, const ViewState& view, const P
           ? fmt::format("Intervals ({})  v: next view", intervals->rows())
           : fmt::format("{}  v: next view", kNames[static_cast<int>(view.detail.mode)]);
   DrawPaneTitle(frame, r, view, Pane::kDetail, title);
-  const inspect::SnapshotList* list = model.list(view.lists.row);
+  const vmpl::SnapshotList* list = model.list(view.lists.row);
   const Rect window{r.x, r.y + 1, r.width, std::max(r.height - 1, 0)};
   if (list == nullptr || window.height <= 0) {
     Region(frame, window.x, window.y, window.width, window.height)
@@ -219,7 +220,7 @@ TextRuns TitleLine(const Model& model, const ViewState& view) {
     runs.push_back({"PAUSED", Style::kProblem});
     runs.push_back({"  ", Style::kHeader});
   }
-  const inspect::Snapshot& snapshot = model.snapshot;
+  const vmpl::Snapshot& snapshot = model.snapshot;
   runs.push_back(
       {Printable(snapshot.source.empty() ? model.source_name : snapshot.source), Style::kHeader});
   const size_t problems = snapshot.problem_count();

@@ -3,7 +3,8 @@
 // queued in ViewState::requests for the refresh step.
 
 #include <fmt/format.h>
-#include <vmpl/inspect/raw_slot.h>
+#include <vmpl/model/slot.h>
+#include <vmpl/model/text_view.h>
 #include <vmpl/inspect/target.h>
 
 #include <algorithm>
@@ -143,7 +144,7 @@ Actions App::HandleChar(char32_t ch) {
       EventFilter& filter = view_.events.filter;
       if (filter.list() != 0) {
         filter.SetList(0);
-      } else if (const inspect::SnapshotList* list = selected_list()) {
+      } else if (const vmpl::SnapshotList* list = selected_list()) {
         filter.SetList(list->address);
       }
       view_.events.skip = 0;
@@ -281,7 +282,7 @@ void App::SelectList(size_t index) {
 
 void App::FollowSelectedList() {
   ListsPaneState& lists = view_.lists;
-  const inspect::SnapshotList* list = selected_list();
+  const vmpl::SnapshotList* list = selected_list();
   if (list == nullptr) {
     lists.address = 0;
     lists.name.clear();
@@ -299,7 +300,7 @@ void App::FollowSelectedList() {
     // Follow the node by its key: the first node at or after it.
     const auto it = std::lower_bound(
         list->nodes.begin(), list->nodes.end(), nodes.key,
-        [](const inspect::SnapshotNode& node, uint64_t key) { return node.key < key; });
+        [](const vmpl::SnapshotNode& node, uint64_t key) { return node.key < key; });
     nodes.row = std::min(static_cast<size_t>(it - list->nodes.begin()), list->nodes.size() - 1);
   } else {
     nodes = NodesPaneState{};
@@ -308,7 +309,7 @@ void App::FollowSelectedList() {
 }
 
 void App::SelectNode(size_t row) {
-  const inspect::SnapshotList* list = selected_list();
+  const vmpl::SnapshotList* list = selected_list();
   if (list != nullptr && row < list->nodes.size()) {
     view_.nodes.row = row;
     view_.nodes.key = list->nodes[row].key;
@@ -328,7 +329,7 @@ void App::Move(int rows) {
       SelectList(step(view_.lists.row, snapshot().lists.size()));
       break;
     case Pane::kNodes:
-      if (const inspect::SnapshotList* list = selected_list(); list && !list->nodes.empty()) {
+      if (const vmpl::SnapshotList* list = selected_list(); list && !list->nodes.empty()) {
         SelectNode(step(view_.nodes.row, list->nodes.size()));
       }
       break;
@@ -365,7 +366,7 @@ void App::Sideways(int delta) {
   if (view_.focus != Pane::kNodes) {
     return;
   }
-  const inspect::SnapshotList* list = selected_list();
+  const vmpl::SnapshotList* list = selected_list();
   if (list == nullptr || list->nodes.empty()) {
     return;
   }
@@ -414,7 +415,7 @@ void App::Enter() {
         break;
       }
       SelectList(static_cast<size_t>(problem.list_index));
-      const inspect::SnapshotList* list = selected_list();
+      const vmpl::SnapshotList* list = selected_list();
       for (size_t i = 0; list && i < list->nodes.size(); i++) {
         if (list->nodes[i].address == problem.address) {
           SelectNode(i);
@@ -439,7 +440,7 @@ void App::Enter() {
 }
 
 void App::SelectNodeAtOffset(uint64_t vmo_offset) {
-  const inspect::SnapshotList* list = selected_list();
+  const vmpl::SnapshotList* list = selected_list();
   if (list == nullptr || list->nodes.empty()) {
     view_.message = "no nodes to go to";
     return;
@@ -449,7 +450,7 @@ void App::SelectNodeAtOffset(uint64_t vmo_offset) {
   const uint64_t key = skewed - skewed % kNodeSpan;
   const auto it =
       std::lower_bound(list->nodes.begin(), list->nodes.end(), key,
-                       [](const inspect::SnapshotNode& node, uint64_t k) { return node.key < k; });
+                       [](const vmpl::SnapshotNode& node, uint64_t k) { return node.key < k; });
   if (it != list->nodes.end() && it->key == key) {
     view_.nodes.slot = static_cast<int>((skewed % kNodeSpan) / kPageSize);
     SelectNode(static_cast<size_t>(it - list->nodes.begin()));
@@ -489,7 +490,7 @@ void App::Search(bool from_next) {
 }
 
 bool App::SearchLists(bool from_next) {
-  const std::vector<inspect::SnapshotList>& lists = snapshot().lists;
+  const std::vector<vmpl::SnapshotList>& lists = snapshot().lists;
   const size_t n = lists.size();
   for (size_t step = from_next ? 1 : 0; step <= n && n != 0; step++) {
     const size_t i = (view_.lists.row + step) % n;
@@ -503,7 +504,7 @@ bool App::SearchLists(bool from_next) {
 }
 
 bool App::SearchSlots(bool from_next) {
-  const inspect::SnapshotList* list = selected_list();
+  const vmpl::SnapshotList* list = selected_list();
   if (list == nullptr || list->nodes.empty()) {
     return false;
   }
@@ -518,7 +519,7 @@ bool App::SearchSlots(bool from_next) {
       continue;
     }
     if (fmt::format("{:#x}", raw).find(search) != std::string::npos ||
-        inspect::DescribeRawSlot(raw).find(search) != std::string::npos) {
+        vmpl::SlotContentText(raw).find(search) != std::string::npos) {
       view_.nodes.slot = static_cast<int>(at % 16);
       SelectNode(at / 16);
       view_.message = fmt::format("slot {} of node {:#x}", view_.nodes.slot, view_.nodes.key);

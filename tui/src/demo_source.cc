@@ -1,6 +1,7 @@
-// The demo: vmpl's simulator running in this process on a thread of its own, read the way any
-// other process is read (its registry, decoded from this process's memory with process_vm_readv),
-// with its events from a private trace ring that the TUI drains.
+// The demo: vmpl's simulator running in this process on a thread of its own, its lists captured
+// in process (vmpl::CaptureRegisteredLists, the one model every source produces), with its
+// events from a private trace ring that the TUI drains. vm_page_t's are read through this
+// process's memory (process_vm_readv), as for any other process.
 //
 // The simulator is not thread-safe, and a snapshot taken in the middle of a step would show a
 // list mid-operation, so the simulator thread runs steps in short slices under a mutex and the
@@ -30,7 +31,8 @@
 
 #include <vmpl/inspect/decoder.h>
 #include <vmpl/inspect/live_process_source.h>
-#include <vmpl/inspect/snapshot_check.h>
+#include <vmpl/capture.h>
+#include <vmpl/model/check.h>
 #include <vmpl/registry.h>
 #include <vmpl/sim.h>
 #include <vmpl/trace.h>
@@ -99,13 +101,13 @@ class DemoSource final : public Source {
 
   bool live() const override { return true; }
 
-  inspect::Snapshot Read() override {
-    inspect::Snapshot snapshot;
+  vmpl::Snapshot Read() override {
+    vmpl::Snapshot snapshot;
     std::string failure;
     {
       Lock lock(*this);
-      snapshot = inspect::DecodeRegistry(self_, reinterpret_cast<uintptr_t>(&vmpl_registry),
-                                         inspect::BuiltinDecodeLayout());
+      // Our own lists, captured in process: the simulator waits while the lock is held.
+      snapshot.lists = vmpl::CaptureRegisteredLists();
       if (sim_->failure()) {
         failure = sim_->failure()->ToString();
       }
@@ -115,7 +117,7 @@ class DemoSource final : public Source {
     if (!failure.empty()) {
       snapshot.problems.push_back({0, "simulator: " + failure});
     }
-    inspect::CheckSnapshot(snapshot);
+    vmpl::CheckSnapshot(snapshot);  // what vmpl::Validate judges, on the capture
     return snapshot;
   }
 
@@ -146,6 +148,11 @@ class DemoSource final : public Source {
       return std::nullopt;
     }
     return DecodePageStruct(address, std::move(bytes), inspect::BuiltinDecodeLayout());
+  }
+
+  void ReadPages(vmpl::SnapshotList& list) override {
+    Lock lock(*this);  // a consistent set: the simulator waits meanwhile
+    inspect::DecodePages(self_, inspect::BuiltinDecodeLayout(), list);
   }
 
   void SetPaused(bool paused) override {

@@ -4,7 +4,8 @@
 
 #include <fmt/format.h>
 #include <string.h>
-#include <vmpl/inspect/raw_slot.h>
+#include <vmpl/model/slot.h>
+#include <vmpl/model/text_view.h>
 
 #include <algorithm>
 #include <array>
@@ -42,9 +43,9 @@ std::string ListName(uint64_t address, const ListNamer& name) {
   return text.empty() ? fmt::format("{:#x}", address) : text;
 }
 
-// DescribeRawSlot, shortened for a row that shows two of them.
+// SlotContentText, shortened for a row that shows two of them.
 std::string ShortSlot(uint64_t raw) {
-  std::string text = inspect::DescribeRawSlot(raw);
+  std::string text = vmpl::SlotContentText(raw);
   auto replace = [&text](std::string_view from, std::string_view to) {
     const size_t at = text.find(from);
     if (at != std::string::npos) {

@@ -11,10 +11,10 @@
 namespace vmpl::tui {
 namespace {
 
-using inspect::DecodedSlot;
-using inspect::SlotDirtyState;
-using inspect::SlotKind;
-using inspect::SlotSentinel;
+using vmpl::DecodedSlot;
+using vmpl::SlotDirtyState;
+using vmpl::SlotKind;
+using vmpl::SlotSentinel;
 
 constexpr uint64_t kPageSize = 4096;
 
@@ -45,13 +45,13 @@ class IntervalWalker {
       return;
     }
     last_ = offset;
-    const DecodedSlot slot = inspect::DecodeRawSlot(raw);
+    const DecodedSlot slot = vmpl::DecodeRawSlot(raw);
     if (slot.kind != SlotKind::kInterval) {
       // Content between a start and its end: the interval claims pages that are not zero. The
       // first is named; a row does not grow with every page of a damaged node.
       if (open_ && !open_holds_content_) {
         open_holds_content_ = true;
-        AddProblem(*open_, fmt::format("holds a {} at {}", inspect::SlotKindName(slot.kind),
+        AddProblem(*open_, fmt::format("holds a {} at {}", vmpl::SlotKindName(slot.kind),
                                        Offset(offset)));
       }
       return;
@@ -95,8 +95,8 @@ class IntervalWalker {
         open_->end = offset;
         if (open_->dirty != slot.dirty) {
           AddProblem(*open_, fmt::format("dirty state differs: start {}, end {}",
-                                         inspect::SlotDirtyStateName(open_->dirty),
-                                         inspect::SlotDirtyStateName(slot.dirty)));
+                                         vmpl::SlotDirtyStateName(open_->dirty),
+                                         vmpl::SlotDirtyStateName(slot.dirty)));
         }
         rows_.push_back(std::move(*open_));
         open_.reset();
@@ -140,9 +140,9 @@ uint64_t IntervalRow::pages() const {
   return distance / kPageSize + 1;
 }
 
-IntervalsView::IntervalsView(const inspect::SnapshotList& list) {
+IntervalsView::IntervalsView(const vmpl::SnapshotList& list) {
   IntervalWalker walker(rows_);
-  for (const inspect::SnapshotNode& node : list.nodes) {
+  for (const vmpl::SnapshotNode& node : list.nodes) {
     for (size_t i = 0; i < node.slots.size(); i++) {
       // Unsigned arithmetic: the first node of a skewed list wraps below zero, as Offset shows.
       walker.Slot(node.key + i * kPageSize - list.skew, node.slots[i]);
@@ -165,7 +165,7 @@ std::array<std::string, IntervalsView::kColumns> IntervalsView::Cells(const Inte
   cells[kStart] = row.start_known ? Offset(row.start) : "?";
   cells[kEnd] = row.end_known ? Offset(row.end) : "?";
   cells[kPages] = row.pages() != 0 ? std::to_string(row.pages()) : "?";
-  cells[kDirty] = inspect::SlotDirtyStateName(row.dirty);
+  cells[kDirty] = vmpl::SlotDirtyStateName(row.dirty);
   cells[kAwaitingClean] = row.awaiting_clean != 0 ? fmt::format("{:#x}", row.awaiting_clean) : "-";
   cells[kProblem] = row.problem;
   return cells;

@@ -6,7 +6,8 @@
 
 #include <algorithm>
 
-#include "vmpl/inspect/raw_slot.h"
+#include "vmpl/model/slot.h"
+#include "vmpl/model/text_view.h"
 
 namespace vmpl::tui {
 namespace {
@@ -16,7 +17,7 @@ constexpr const char* kHeaders[] = {"name", "kind",    "skew",      "nodes",   "
                                     "refs", "markers", "intervals", "problems"};
 
 // Adds every slot of |node| to |counts|.
-void Add(inspect::RawSlotCounts& counts, const inspect::SnapshotNode& node) {
+void Add(vmpl::SlotCounts& counts, const vmpl::SnapshotNode& node) {
   for (uint64_t raw : node.slots) {
     counts.Add(raw);
   }
@@ -35,14 +36,14 @@ int CodePoints(const std::string& text) {
 
 }  // namespace
 
-ListsTable::ListsTable(const inspect::Snapshot& snapshot) {
+ListsTable::ListsTable(const vmpl::Snapshot& snapshot) {
   rows_.reserve(snapshot.lists.size());
-  for (const inspect::SnapshotList& list : snapshot.lists) {
-    inspect::RawSlotCounts counts;
-    for (const inspect::SnapshotNode& node : list.nodes) {
+  for (const vmpl::SnapshotList& list : snapshot.lists) {
+    vmpl::SlotCounts counts;
+    for (const vmpl::SnapshotNode& node : list.nodes) {
       Add(counts, node);
     }
-    const bool splice = list.kind == inspect::SnapshotListKind::kSpliceList;
+    const bool splice = list.kind == vmpl::SnapshotListKind::kSpliceList;
     if (splice) {
       Add(counts, list.head);
       Add(counts, list.tail);

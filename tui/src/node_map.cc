@@ -6,16 +6,17 @@
 #include <string>
 #include <unordered_set>
 
-#include "vmpl/inspect/raw_slot.h"
+#include "vmpl/model/slot.h"
+#include "vmpl/model/text_view.h"
 
 namespace vmpl::tui {
 namespace {
 
-using inspect::DecodedSlot;
-using inspect::DecodeRawSlot;
-using inspect::SlotDirtyState;
-using inspect::SlotKind;
-using inspect::SlotSentinel;
+using vmpl::DecodedSlot;
+using vmpl::DecodeRawSlot;
+using vmpl::SlotDirtyState;
+using vmpl::SlotKind;
+using vmpl::SlotSentinel;
 
 constexpr uint64_t kPageSize = 4096;
 constexpr uint64_t kSlots = 16;
@@ -125,7 +126,7 @@ Cell SlotCell(uint64_t raw, int& open) {
 
 }  // namespace
 
-NodeMap::NodeMap(const inspect::SnapshotList& list) : list_(list), digits_(6) {
+NodeMap::NodeMap(const vmpl::SnapshotList& list) : list_(list), digits_(6) {
   std::unordered_set<uint64_t> problem_addresses;
   for (const auto& problem : list.problems) {
     problem_addresses.insert(problem.address);
@@ -134,7 +135,7 @@ NodeMap::NodeMap(const inspect::SnapshotList& list) : list_(list), digits_(6) {
   int open = 0;
   uint64_t widest = 0;
   for (size_t n = 0; n < list.nodes.size(); n++) {
-    const inspect::SnapshotNode& node = list.nodes[n];
+    const vmpl::SnapshotNode& node = list.nodes[n];
     state_[n] = static_cast<uint8_t>(open);
     if (!problem_addresses.empty() && problem_addresses.count(node.address) != 0) {
       state_[n] |= kNodeProblem;
@@ -178,7 +179,7 @@ char32_t PageGlyph(const PageStruct& page) {
 
 void NodeMap::RenderRow(Region& region, int row_y, size_t row, bool selected,
                         const PageLookup& pages) const {
-  const inspect::SnapshotNode& node = list_.nodes[row];
+  const vmpl::SnapshotNode& node = list_.nodes[row];
   const uint8_t state = state_[row];
   const bool problem = (state & kNodeProblem) != 0;
   const Style ruler_style = selected ? Style::kSelected : problem ? Style::kProblem : Style::kRuler;
@@ -234,7 +235,7 @@ void NodeMap::Render(Frame& frame, int x, int y, int width, int height, size_t f
 void NodeMap::ForEachPageCell(size_t first_row, int rows,
                               const std::function<void(uint64_t page_address)>& page) const {
   for (size_t row = first_row; rows > 0 && row < list_.nodes.size(); row++, rows--) {
-    const inspect::SnapshotNode& node = list_.nodes[row];
+    const vmpl::SnapshotNode& node = list_.nodes[row];
     int open = state_[row] & kOpenMask;
     for (size_t i = 0; i < kSlots; i++) {
       if (SlotCell(node.slots[i], open).style == Style::kPage) {

@@ -9,17 +9,17 @@ namespace {
 
 }  // namespace
 
-ProblemsView::ProblemsView(const inspect::Snapshot& snapshot) {
-  for (const inspect::SnapshotProblem& problem : snapshot.problems) {
+ProblemsView::ProblemsView(const vmpl::Snapshot& snapshot) {
+  for (const vmpl::SnapshotProblem& problem : snapshot.problems) {
     rows_.push_back({-1, problem.address,
                      Printable(fmt::format("{:#x}: {}", problem.address, problem.message))});
   }
   for (size_t i = 0; i < snapshot.lists.size(); i++) {
-    const inspect::SnapshotList& list = snapshot.lists[i];
+    const vmpl::SnapshotList& list = snapshot.lists[i];
     const std::string name =
         list.name.empty() ? fmt::format("list at {:#x}", list.address) : list.name;
     const int index = static_cast<int>(i);
-    for (const inspect::SnapshotProblem& problem : list.problems) {
+    for (const vmpl::SnapshotProblem& problem : list.problems) {
       rows_.push_back(
           {index, problem.address,
            Printable(fmt::format("{}: {:#x}: {}", name, problem.address, problem.message))});

@@ -5,18 +5,20 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "vmpl/inspect/raw_slot.h"
+#include "vmpl/model/slot.h"
+#include "vmpl/model/text_view.h"
 
 namespace vmpl::tui {
 namespace {
 
-using inspect::DecodedSlot;
-using inspect::SlotDirtyState;
-using inspect::SlotKind;
-using inspect::SlotSentinel;
+using vmpl::DecodedSlot;
+using vmpl::SlotDirtyState;
+using vmpl::SlotKind;
+using vmpl::SlotSentinel;
 
 constexpr uint64_t kPageSize = 4096;
 constexpr int kSlots = 16;
@@ -46,12 +48,12 @@ void AddInterval(DetailLines& lines, const DecodedSlot& decoded) {
   if (decoded.sentinel == SlotSentinel::kInvalid) {
     lines.Add("sentinel", "3: invalid, no page list writes it", Style::kProblem);
   } else {
-    lines.Add("sentinel", inspect::SlotSentinelName(decoded.sentinel));
+    lines.Add("sentinel", vmpl::SlotSentinelName(decoded.sentinel));
   }
   if (decoded.dirty == SlotDirtyState::kInvalid) {
     lines.Add("dirty state", "3: invalid, no page list writes it", Style::kProblem);
   } else {
-    lines.Add("dirty state", inspect::SlotDirtyStateName(decoded.dirty));
+    lines.Add("dirty state", vmpl::SlotDirtyStateName(decoded.dirty));
   }
   if (decoded.awaiting_clean == 0) {
     lines.Add("awaiting clean", decoded.sentinel == SlotSentinel::kEnd
@@ -111,12 +113,12 @@ std::string_view PageDirtyStateName(unsigned dirty_state) {
   }
 }
 
-std::vector<DetailLine> FormatSlotDetail(const inspect::SnapshotList& list,
-                                         const inspect::SnapshotNode& node, int slot,
+std::vector<DetailLine> FormatSlotDetail(const vmpl::SnapshotList& list,
+                                         const vmpl::SnapshotNode& node, int slot,
                                          uint64_t slot_address, const PageStruct* page,
                                          std::string_view page_error) {
   DetailLines lines;
-  const bool splice = list.kind == inspect::SnapshotListKind::kSpliceList;
+  const bool splice = list.kind == vmpl::SnapshotListKind::kSpliceList;
   const std::string name = list.name.empty() ? "-" : Printable(list.name);
   lines.Add("list",
             fmt::format("{} ({} list at {:#x})", name, splice ? "splice" : "page", list.address));
@@ -149,13 +151,23 @@ std::vector<DetailLine> FormatSlotDetail(const inspect::SnapshotList& list,
   lines.Add("slot address", fmt::format("{:#x}", slot_address));
 
   const uint64_t raw = node.slots[static_cast<size_t>(slot)];
-  const DecodedSlot decoded = inspect::DecodeRawSlot(raw);
+  const DecodedSlot decoded = vmpl::DecodeRawSlot(raw);
   lines.Add("raw", fmt::format("{:#018x}", raw));
   const bool invalid =
       decoded.kind == SlotKind::kInterval &&
       (decoded.sentinel == SlotSentinel::kInvalid || decoded.dirty == SlotDirtyState::kInvalid);
-  lines.Add("holds", inspect::DescribeRawSlot(raw), invalid ? Style::kProblem : Style::kDefault);
-  lines.Add("kind", inspect::SlotKindName(decoded.kind));
+  // The slot's line in the one text view (docs/snapshot-format.md), as `vmpl inspect --list`
+  // and gdb's `vmpl dump` print it.
+  std::optional<SnapshotPage> fields;
+  if (decoded.kind == SlotKind::kPage && page != nullptr && page->has_paddr) {
+    fields = SnapshotPage{page->paddr, page->left_split, page->right_split,
+                          static_cast<uint8_t>(page->dirty_state)};
+  }
+  lines.Add("as dumped",
+            vmpl::SlotLine(static_cast<size_t>(slot), skewed - list.skew, raw,
+                           fields ? &*fields : nullptr),
+            invalid ? Style::kProblem : Style::kDefault);
+  lines.Add("kind", vmpl::SlotKindName(decoded.kind));
   switch (decoded.kind) {
     case SlotKind::kEmpty:
     case SlotKind::kMarker:
@@ -190,7 +202,7 @@ void RenderDetailLines(Frame& frame, int x, int y, int width, int height,
 }
 
 void RenderSlotDetail(Frame& frame, int x, int y, int width, int height,
-                      const inspect::SnapshotList& list, const inspect::SnapshotNode& node,
+                      const vmpl::SnapshotList& list, const vmpl::SnapshotNode& node,
                       int slot, uint64_t slot_address, const PageStruct* page,
                       std::string_view page_error) {
   RenderDetailLines(frame, x, y, width, height,

@@ -6,7 +6,7 @@
 
 namespace vmpl::tui {
 
-uint64_t Source::SlotAddress(const inspect::SnapshotNode& node, int slot) const {
+uint64_t Source::SlotAddress(const vmpl::SnapshotNode& node, int slot) const {
   const inspect::DecodeLayout& layout = inspect::BuiltinDecodeLayout();
   return node.address + layout.node_slots_offset + static_cast<uint64_t>(slot) * layout.slot_size;
 }

@@ -8,7 +8,8 @@
 #include <algorithm>
 #include <string>
 
-#include "vmpl/inspect/raw_slot.h"
+#include "vmpl/model/slot.h"
+#include "vmpl/model/text_view.h"
 #include "vmpl/tui/node_map.h"
 
 namespace vmpl::tui {
@@ -30,7 +31,7 @@ struct SlotPlace {
 // The splice list's node arithmetic: node keys are skewed offsets rounded down to a node.
 class SpliceGeometry {
  public:
-  explicit SpliceGeometry(const inspect::SnapshotList& list)
+  explicit SpliceGeometry(const vmpl::SnapshotList& list)
       : offset_(list.splice_offset),
         end_(list.splice_offset + list.splice_length),
         skew_(list.skew) {}
@@ -72,7 +73,7 @@ class SpliceGeometry {
 
 // Draws a label, a key and |node|'s 16 cells on line |row_y|, slot |mark| (if 0..15) selected.
 void PutNodeRow(Region& region, int row_y, std::string_view label, uint64_t key, int key_width,
-                const inspect::SnapshotNode& node, int mark) {
+                const vmpl::SnapshotNode& node, int mark) {
   region.Put(0, row_y, label, Style::kHeader);
   const std::string key_text = fmt::format("{:#x}", key);
   region.Put(kLabelWidth + key_width - static_cast<int>(key_text.size()), row_y, key_text,
@@ -84,7 +85,7 @@ void PutNodeRow(Region& region, int row_y, std::string_view label, uint64_t key,
   }
 }
 
-bool Empty(const inspect::SnapshotNode& node) {
+bool Empty(const vmpl::SnapshotNode& node) {
   return std::all_of(node.slots.begin(), node.slots.end(), [](uint64_t raw) { return raw == 0; });
 }
 
@@ -103,10 +104,10 @@ std::string_view PartName(Part part) {
 }  // namespace
 
 void RenderSpliceView(Frame& frame, int x, int y, int width, int height,
-                      const inspect::SnapshotList& list) {
+                      const vmpl::SnapshotList& list) {
   Region region(frame, x, y, width, height);
   const std::string name = list.name.empty() ? "-" : Printable(list.name);
-  if (list.kind != inspect::SnapshotListKind::kSpliceList) {
+  if (list.kind != vmpl::SnapshotListKind::kSpliceList) {
     region.Put(0, 0, fmt::format("{} is a page list, not a splice list", name), Style::kDefault);
     return;
   }
@@ -132,9 +133,9 @@ void RenderSpliceView(Frame& frame, int x, int y, int width, int height,
   // The next Pop reads offset + position, from the part SlotForOffset picks.
   const bool poppable = list.splice_finalized && !processed;
   const SlotPlace next = geometry.Place(list.splice_offset + list.splice_position);
-  const inspect::SnapshotNode* next_middle = nullptr;
+  const vmpl::SnapshotNode* next_middle = nullptr;
   if (poppable && next.part == Part::kMiddle) {
-    for (const inspect::SnapshotNode& node : list.nodes) {
+    for (const vmpl::SnapshotNode& node : list.nodes) {
       if (node.key == next.key) {
         next_middle = &node;
         break;
@@ -158,7 +159,7 @@ void RenderSpliceView(Frame& frame, int x, int y, int width, int height,
 
   // Key column as wide as the largest key shown.
   uint64_t widest = std::max(geometry.head_key(), geometry.tail_key());
-  for (const inspect::SnapshotNode& node : list.nodes) {
+  for (const vmpl::SnapshotNode& node : list.nodes) {
     widest = std::max(widest, node.key);
   }
   const int key_width = std::max(7, static_cast<int>(fmt::format("{:#x}", widest).size()));
@@ -175,8 +176,8 @@ void RenderSpliceView(Frame& frame, int x, int y, int width, int height,
     line("head", "(not used: the range starts on a node boundary)");
   }
 
-  inspect::RawSlotCounts counts;
-  for (const inspect::SnapshotNode& node : list.nodes) {
+  vmpl::SlotCounts counts;
+  for (const vmpl::SnapshotNode& node : list.nodes) {
     for (uint64_t raw : node.slots) {
       counts.Add(raw);
     }
@@ -202,7 +203,7 @@ void RenderSpliceView(Frame& frame, int x, int y, int width, int height,
   const bool cut = shown < list.nodes.size();
   const size_t drawn = cut && shown > 0 ? shown - 1 : shown;
   for (size_t i = 0; i < drawn; i++) {
-    const inspect::SnapshotNode& node = list.nodes[i];
+    const vmpl::SnapshotNode& node = list.nodes[i];
     PutNodeRow(region, row_y, "", node.key, key_width, node,
                &node == next_middle ? next.index : -1);
     row_y++;

@@ -72,11 +72,11 @@ class TargetSource final : public Source {
 
   bool live() const override { return options_.kind != SourceOptions::Kind::kCore; }
 
-  inspect::Snapshot Read() override {
+  vmpl::Snapshot Read() override {
     target_->Refresh();
     inspect::TargetSnapshot read =
         inspect::ReadTargetSnapshot(*target_, options_.layout, options_.request);
-    inspect::Snapshot snapshot;
+    vmpl::Snapshot snapshot;
     if (read.snapshot) {
       snapshot = std::move(*read.snapshot);
     } else {
@@ -108,7 +108,11 @@ class TargetSource final : public Source {
 
   void LetTargetRun() override { target_->Release(); }
 
-  uint64_t SlotAddress(const inspect::SnapshotNode& node, int slot) const override {
+  void ReadPages(vmpl::SnapshotList& list) override {
+    inspect::DecodePages(target_->memory(), options_.layout, list);
+  }
+
+  uint64_t SlotAddress(const vmpl::SnapshotNode& node, int slot) const override {
     return node.address + options_.layout.node_slots_offset +
            static_cast<uint64_t>(slot) * options_.layout.slot_size;
   }
@@ -136,27 +140,19 @@ class TargetSource final : public Source {
   std::string events_status_;
 };
 
-// Bits [first, first + count) of |bytes|, little-endian bit numbering from byte 0.
-unsigned BitsAt(const std::vector<uint8_t>& bytes, uint64_t first, uint64_t count) {
-  unsigned value = 0;
-  for (uint64_t i = 0; i < count && i < 8; i++) {
-    const uint64_t bit = first + i;
-    if (bit / 8 < bytes.size() && (bytes[bit / 8] >> (bit % 8)) & 1) {
-      value |= 1u << i;
-    }
-  }
-  return value;
-}
-
 }  // namespace
 
 PageStruct DecodePageStruct(uint64_t address, std::vector<uint8_t> bytes,
                             const inspect::DecodeLayout& layout) {
+  // The decoder's reading of a vm_page_t, so that every view shows the same fields.
+  const SnapshotPage fields = inspect::DecodePageFields(bytes.data(), bytes.size(), layout);
   PageStruct page;
   page.address = address;
-  page.left_split = BitsAt(bytes, layout.page_left_split_bit, 1) != 0;
-  page.right_split = BitsAt(bytes, layout.page_right_split_bit, 1) != 0;
-  page.dirty_state = BitsAt(bytes, layout.page_dirty_state_bit, layout.page_dirty_state_bits);
+  page.left_split = fields.left_split;
+  page.right_split = fields.right_split;
+  page.dirty_state = fields.dirty_state;
+  page.has_paddr = layout.page_paddr_offset != inspect::DecodeLayout::kNoField;
+  page.paddr = fields.paddr;
   page.bytes = std::move(bytes);
   return page;
 }

@@ -22,11 +22,11 @@ namespace vmpl::tui {
 namespace {
 
 using inspect::Resolution;
-using inspect::Snapshot;
-using inspect::SnapshotList;
-using inspect::SnapshotListKind;
-using inspect::SnapshotNode;
-using inspect::SnapshotProblem;
+using vmpl::Snapshot;
+using vmpl::SnapshotList;
+using vmpl::SnapshotListKind;
+using vmpl::SnapshotNode;
+using vmpl::SnapshotProblem;
 using inspect::TracedList;
 using inspect::TraceReplay;
 using inspect::TraceResolver;

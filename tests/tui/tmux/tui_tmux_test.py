@@ -947,7 +947,7 @@ def check_kernel_snapshot(saved: dict, count: int) -> None:
         expect(name.startswith("vmo:") or name.startswith("splice:"),
                "the saved snapshot has a list named %r, not one of the kernel's (vmo:N/..., "
                "splice:N/...)" % name)
-        expect(entry.get("kind") == ("splice" if name.startswith("splice:") else "page-list"),
+        expect(entry.get("kind") == ("splice-list" if name.startswith("splice:") else "page-list"),
                "list %s has kind %r" % (name, entry.get("kind")))
         expect(isinstance(entry.get("nodes"), list) and entry.get("problems") == [],
                "list %s: no nodes array, or problems %s" % (name, entry.get("problems")))

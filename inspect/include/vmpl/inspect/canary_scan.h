@@ -46,7 +46,7 @@
 #include <stdint.h>
 #include <vmpl/inspect/decoder.h>
 #include <vmpl/inspect/memory_source.h>
-#include <vmpl/inspect/snapshot.h>
+#include <vmpl/model/snapshot.h>
 
 #include <vector>
 

@@ -21,7 +21,7 @@
 
 #include <vmpl/inspect/memory_source.h>
 #include <vmpl/inspect/registry_reader.h>
-#include <vmpl/inspect/snapshot.h>
+#include <vmpl/model/snapshot.h>
 
 namespace vmpl::inspect {
 
@@ -91,6 +91,10 @@ struct DecodeOptions {
 // Reads the VmPageList at |address|.
 SnapshotList DecodePageList(MemorySource& memory, uint64_t address, const DecodeLayout& layout,
                             const DecodeOptions& options = {});
+// The fields of one vm_page_t whose |size| bytes are at |bytes|, where |layout| puts them (paddr
+// is 0 when the layout does not say where it is).
+SnapshotPage DecodePageFields(const uint8_t* bytes, size_t size, const DecodeLayout& layout);
+
 // Reads the vm_page_t (paddr, split bits, dirty state) of |list|'s page slots, at most
 // |max_pages| of them, into list.pages: one read per page, so only for views that show pages. A
 // page that cannot be read is left out; the views then show the slot without its paddr. Nothing

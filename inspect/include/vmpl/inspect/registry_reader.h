@@ -28,7 +28,7 @@
 
 #include <stdint.h>
 #include <vmpl/inspect/memory_source.h>
-#include <vmpl/inspect/snapshot.h>
+#include <vmpl/model/snapshot.h>
 
 #include <chrono>
 #include <string>

@@ -15,7 +15,7 @@
 #include <vmpl/inspect/canary_scan.h>
 #include <vmpl/inspect/decoder.h>
 #include <vmpl/inspect/memory_source.h>
-#include <vmpl/inspect/snapshot.h>
+#include <vmpl/model/snapshot.h>
 
 #include <memory>
 #include <optional>

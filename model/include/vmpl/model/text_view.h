@@ -33,6 +33,9 @@ std::string EntryText(const SnapshotList& list, const ListEntry& entry);
 
 // "[ 3] offset 0x3000 ...", the slot line without its indentation.
 std::string EntryLine(const SnapshotList& list, const ListEntry& entry);
+// The same line for slot |index| at VMO |offset| holding |raw|, with |page| if it is known: for
+// a view that shows one slot (the TUI's detail).
+std::string SlotLine(size_t index, uint64_t offset, uint64_t raw, const SnapshotPage* page);
 
 // "node 0x... key 0x... offsets [0x..., 0x...)" (with "head "/"tail " before it for a splice
 // list's inline nodes, ": EMPTY" after it for a node without a populated slot).

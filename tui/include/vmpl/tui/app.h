@@ -32,9 +32,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <vmpl/inspect/snapshot.h>
+#include <vmpl/model/snapshot.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,9 @@ struct AppOptions {
   std::string save_dir;
   uint64_t refresh_interval_ns = 100'000'000;
   size_t event_capacity = 4096;
+  // Open the node map of the first list shown at this VMO offset once the first snapshot is in,
+  // as `g` would (vmpl tui --offset).
+  std::optional<uint64_t> start_offset;
 };
 
 class App {
@@ -82,9 +86,9 @@ class App {
   DetailMode detail_mode() const { return view_.detail.mode; }
   // The status line's message (the last action's result or error).
   const std::string& message() const { return view_.message; }
-  const inspect::Snapshot& snapshot() const { return model_.snapshot; }
+  const vmpl::Snapshot& snapshot() const { return model_.snapshot; }
   // The selected list (null if none) and node row, slot.
-  const inspect::SnapshotList* selected_list() const { return model_.list(view_.lists.row); }
+  const vmpl::SnapshotList* selected_list() const { return model_.list(view_.lists.row); }
   size_t selected_node() const { return view_.nodes.row; }
   int selected_slot() const { return view_.nodes.slot; }
   const EventLog& events() const { return model_.events; }
@@ -93,7 +97,7 @@ class App {
  private:
   // The refresh step (app.cc): everything that calls the source.
   void Refresh(uint64_t now_ns);
-  void Adopt(inspect::Snapshot snapshot);
+  void Adopt(vmpl::Snapshot snapshot);
   void ReloadRecordingEvents();
   void Seek(uint64_t position, uint64_t now_ns);
   void Save();

@@ -57,7 +57,7 @@ std::string FormatCount(uint64_t value);
 
 // The kind-specific part of an event's row, unsanitized (lists named by |name|):
 //   slot-store       "empty -> page 0x7f00001000", "(moved)" appended when the value came from
-//                    another slot; slots as DescribeRawSlot says, shortened ("ref", "awaiting")
+//                    another slot; slots as SlotContentText says, shortened ("ref", "awaiting")
 //   node-alloc/free  "node 0x40000" (its offset)
 //   node-transfer    "node 0x40000 from <old owner>"
 //   skew-set         "skew 0x3000"

@@ -26,8 +26,9 @@
 #include <string>
 #include <vector>
 
-#include "vmpl/inspect/raw_slot.h"
-#include "vmpl/inspect/snapshot.h"
+#include "vmpl/model/slot.h"
+#include "vmpl/model/text_view.h"
+#include <vmpl/model/snapshot.h>
 #include "vmpl/tui/frame.h"
 
 namespace vmpl::tui {
@@ -36,7 +37,7 @@ struct IntervalRow {
   uint64_t start = 0;  // VMO byte offset of the first page of the interval (two's complement if
                        // before the VMO's start)
   uint64_t end = 0;    // VMO byte offset of its last page (inclusive)
-  inspect::SlotDirtyState dirty = inspect::SlotDirtyState::kUntracked;
+  vmpl::SlotDirtyState dirty = vmpl::SlotDirtyState::kUntracked;
   uint64_t awaiting_clean = 0;  // bytes, from the start (or single-slot) sentinel
   std::string problem;          // "" if well formed; else e.g. "start with no end"
   bool start_known = true;      // false for an end with no start (start == end then)
@@ -48,7 +49,7 @@ struct IntervalRow {
 
 class IntervalsView {
  public:
-  explicit IntervalsView(const inspect::SnapshotList& list);
+  explicit IntervalsView(const vmpl::SnapshotList& list);
 
   size_t rows() const { return rows_.size(); }
   const IntervalRow& row(size_t index) const { return rows_[index]; }

@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "vmpl/inspect/snapshot.h"
+#include <vmpl/model/snapshot.h>
 #include "vmpl/tui/frame.h"
 
 namespace vmpl::tui {
@@ -32,7 +32,7 @@ class ListsTable {
  public:
   static constexpr int kMaxNameWidth = 24;
 
-  explicit ListsTable(const inspect::Snapshot& snapshot);
+  explicit ListsTable(const vmpl::Snapshot& snapshot);
 
   size_t rows() const { return rows_.size(); }
 

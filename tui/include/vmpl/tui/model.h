@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <vmpl/inspect/snapshot.h>
+#include <vmpl/model/snapshot.h>
 
 #include <memory>
 #include <optional>
@@ -44,7 +44,7 @@ struct Model {
 
   // --- Read from the source.
   std::string source_name;  // Source::Describe
-  inspect::Snapshot snapshot;
+  vmpl::Snapshot snapshot;
   uint64_t generation = 0;            // counts the snapshots adopted: views and pages belong to one
   std::optional<CursorState> cursor;  // a recording's time cursor
   EventLog events;
@@ -65,7 +65,7 @@ struct Model {
   uint64_t views_generation = 0;
 
   // List |index| of the snapshot, or null.
-  const inspect::SnapshotList* list(size_t index) const {
+  const vmpl::SnapshotList* list(size_t index) const {
     return index < snapshot.lists.size() ? &snapshot.lists[index] : nullptr;
   }
   // True if node_map and intervals are those of list |index| of this snapshot.

@@ -33,7 +33,7 @@
 #include <functional>
 #include <vector>
 
-#include "vmpl/inspect/snapshot.h"
+#include <vmpl/model/snapshot.h>
 #include "vmpl/tui/frame.h"
 #include "vmpl/tui/source.h"
 
@@ -44,7 +44,7 @@ class NodeMap {
   // Rows of header above the first node row.
   static constexpr int kHeaderRows = 2;
 
-  explicit NodeMap(const inspect::SnapshotList& list);
+  explicit NodeMap(const vmpl::SnapshotList& list);
 
   size_t rows() const { return list_.nodes.size(); }
 
@@ -78,7 +78,7 @@ class NodeMap {
   void RenderRow(Region& region, int row_y, size_t row, bool selected,
                  const PageLookup& pages) const;
 
-  const inspect::SnapshotList& list_;
+  const vmpl::SnapshotList& list_;
   std::vector<uint8_t> state_;
   int digits_;  // hex digits of the key and VMO offset columns
 };

@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "vmpl/inspect/snapshot.h"
+#include <vmpl/model/snapshot.h>
 #include "vmpl/tui/frame.h"
 
 namespace vmpl::tui {
@@ -36,7 +36,7 @@ struct ProblemRow {
 
 class ProblemsView {
  public:
-  explicit ProblemsView(const inspect::Snapshot& snapshot);
+  explicit ProblemsView(const vmpl::Snapshot& snapshot);
 
   size_t rows() const { return rows_.size(); }
   const ProblemRow& row(size_t index) const { return rows_[index]; }

@@ -2,7 +2,7 @@
 //
 // The node map shows a slot as one glyph; this pane spells it out, one field per line: where the
 // slot is (list, node key and address, slot index, the VMO offset it maps and its own address),
-// its raw value in hex, DescribeRawSlot's one-line reading, then each field DecodeRawSlot finds
+// its raw value in hex, SlotContentText's one-line reading, then each field DecodeRawSlot finds
 // (kind; page address; reference value and split bits; interval sentinel, dirty state and
 // awaiting-clean length). For a page it also shows the vm_page_t the slot points at, as the
 // source read it (the split bits and dirty state the layout locates, then the structure's bytes
@@ -27,7 +27,7 @@
 #include <string_view>
 #include <vector>
 
-#include "vmpl/inspect/snapshot.h"
+#include <vmpl/model/snapshot.h>
 #include "vmpl/tui/frame.h"
 #include "vmpl/tui/source.h"
 
@@ -48,8 +48,8 @@ inline constexpr int kDetailLabelWidth = 14;
 // one place the detail's wording is decided (drawing only paints these lines). |slot_address| is
 // the slot's address in the target. For a page slot, |page| is the vm_page_t the source read at
 // the page's address, or null with |page_error| saying why not.
-std::vector<DetailLine> FormatSlotDetail(const inspect::SnapshotList& list,
-                                         const inspect::SnapshotNode& node, int slot,
+std::vector<DetailLine> FormatSlotDetail(const vmpl::SnapshotList& list,
+                                         const vmpl::SnapshotNode& node, int slot,
                                          uint64_t slot_address, const PageStruct* page,
                                          std::string_view page_error);
 
@@ -59,7 +59,7 @@ void RenderDetailLines(Frame& frame, int x, int y, int width, int height,
 
 // FormatSlotDetail's lines painted into |frame|'s window (x, y, width, height).
 void RenderSlotDetail(Frame& frame, int x, int y, int width, int height,
-                      const inspect::SnapshotList& list, const inspect::SnapshotNode& node,
+                      const vmpl::SnapshotList& list, const vmpl::SnapshotNode& node,
                       int slot, uint64_t slot_address, const PageStruct* page,
                       std::string_view page_error);
 

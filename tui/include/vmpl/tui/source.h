@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include <vmpl/inspect/snapshot.h>
+#include <vmpl/model/snapshot.h>
 #include <vmpl/inspect/trace_resolver.h>
 #include <vmpl/trace_event.h>
 
@@ -61,6 +61,9 @@ struct PageStruct {
   bool left_split = false;
   bool right_split = false;
   unsigned dirty_state = 0;  // the raw bit-field value
+  // The physical address, when the layout says where it is.
+  bool has_paddr = false;
+  uint64_t paddr = 0;
 };
 
 // The time cursor of a source that replays a recording: the state shown is the state after the
@@ -85,7 +88,7 @@ class Source {
   virtual bool live() const = 0;
 
   // The state now (a trace: at the cursor). Every problem met reading it is inside the snapshot.
-  virtual inspect::Snapshot Read() = 0;
+  virtual vmpl::Snapshot Read() = 0;
 
   // Adds the events that arrived since the last call to |log| (which counts them all and keeps
   // the newest: no per-event copy beyond that, since a demo at full speed delivers millions a
@@ -105,8 +108,13 @@ class Source {
     return std::nullopt;
   }
 
+  // Reads the vm_page_t of every page slot of |list| into list.pages (inspect::DecodePages), for
+  // a saved snapshot that must hold what `vmpl inspect --json` holds; a source without target
+  // memory (a trace) leaves it as it is.
+  virtual void ReadPages(vmpl::SnapshotList& list) { (void)list; }
+
   // The address of slot |slot| of |node| in the target (where the layout puts node slots).
-  virtual uint64_t SlotAddress(const inspect::SnapshotNode& node, int slot) const;
+  virtual uint64_t SlotAddress(const vmpl::SnapshotNode& node, int slot) const;
 
   // Called when the App has drawn a frame and reads nothing more until its next refresh. A source
   // whose reads stop the target (a gdb stub: QEMU stops its machine while a client is connected)

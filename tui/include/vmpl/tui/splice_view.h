@@ -22,7 +22,7 @@
 #ifndef VMPL_TUI_SPLICE_VIEW_H_
 #define VMPL_TUI_SPLICE_VIEW_H_
 
-#include "vmpl/inspect/snapshot.h"
+#include <vmpl/model/snapshot.h>
 #include "vmpl/tui/frame.h"
 
 namespace vmpl::tui {
@@ -30,7 +30,7 @@ namespace vmpl::tui {
 // Draws |list| into |frame|'s window (x, y, width, height), clipped to it. A page list gets one
 // line saying it is not a splice list.
 void RenderSpliceView(Frame& frame, int x, int y, int width, int height,
-                      const inspect::SnapshotList& list);
+                      const vmpl::SnapshotList& list);
 
 }  // namespace vmpl::tui
 

@@ -163,7 +163,9 @@ IntervalsView::IntervalsView(const vmpl::SnapshotList& list) {
 std::array<std::string, IntervalsView::kColumns> IntervalsView::Cells(const IntervalRow& row) {
   std::array<std::string, kColumns> cells;
   cells[kStart] = row.start_known ? Offset(row.start) : "?";
-  cells[kEnd] = row.end_known ? Offset(row.end) : "?";
+  // Half-open, as every view gives a range (docs/snapshot-format.md, "Words"): one past the last
+  // page.
+  cells[kEnd] = row.end_known ? Offset(row.end + kPageSize) : "?";
   cells[kPages] = row.pages() != 0 ? std::to_string(row.pages()) : "?";
   cells[kDirty] = vmpl::SlotDirtyStateName(row.dirty);
   cells[kAwaitingClean] = row.awaiting_clean != 0 ? fmt::format("{:#x}", row.awaiting_clean) : "-";

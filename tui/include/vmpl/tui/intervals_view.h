@@ -36,7 +36,8 @@ namespace vmpl::tui {
 struct IntervalRow {
   uint64_t start = 0;  // VMO byte offset of the first page of the interval (two's complement if
                        // before the VMO's start)
-  uint64_t end = 0;    // VMO byte offset of its last page (inclusive)
+  uint64_t end = 0;    // VMO byte offset of its last page (the view shows end + a page: ranges
+                       // are half-open everywhere)
   vmpl::SlotDirtyState dirty = vmpl::SlotDirtyState::kUntracked;
   uint64_t awaiting_clean = 0;  // bytes, from the start (or single-slot) sentinel
   std::string problem;          // "" if well formed; else e.g. "start with no end"

@@ -34,16 +34,58 @@ SnapshotNode NodeOf(const VmPageListNode& node) {
   return out;
 }
 
-// The nodes of |tree| by a bounded walk from the root, sorted by key: a link is followed only if
-// it is non-null, untagged, aligned and not seen before.
+bool Followable(const VmPageListNode* p) {
+  const uintptr_t bits = reinterpret_cast<uintptr_t>(p);
+  return p != nullptr && (bits & 1) == 0 && bits % alignof(VmPageListNode) == 0;
+}
+
+// The nodes of a sound tree, in order, without a visited set: false as soon as the tree is not
+// one (a link that cannot be followed, more nodes than its count says, keys that do not rise),
+// and the caller then takes the safe walk.
+bool CollectInOrder(const PageListAccess::NodeTree& tree, size_t limit,
+                    std::vector<SnapshotNode>& nodes) {
+  std::vector<const VmPageListNode*> stack;
+  const VmPageListNode* cur = tree.root_ptr();
+  if (cur != nullptr && !Followable(cur)) {
+    return false;
+  }
+  size_t reached = 0;
+  while (cur != nullptr || !stack.empty()) {
+    while (cur != nullptr) {
+      if (!Followable(cur) || ++reached > limit) {
+        return false;
+      }
+      stack.push_back(cur);
+      cur = cur->wavl_node_state_.left_;
+      cur = (reinterpret_cast<uintptr_t>(cur) & 1) != 0 ? nullptr : cur;  // a sentinel ends it
+    }
+    const VmPageListNode* node = stack.back();
+    stack.pop_back();
+    if (!nodes.empty() && node->offset() <= nodes.back().key) {
+      return false;
+    }
+    nodes.push_back(NodeOf(*node));
+    cur = node->wavl_node_state_.right_;
+    cur = (reinterpret_cast<uintptr_t>(cur) & 1) != 0 ? nullptr : cur;
+  }
+  return true;
+}
+
+// The nodes of |tree|, sorted by key. A sound tree is walked in order; any other by a bounded
+// walk from the root that follows a link only if it is non-null, untagged, aligned and not seen
+// before (so a corrupted tree yields its nodes, not a hang), then sorted.
 std::vector<SnapshotNode> CollectNodes(const PageListAccess::NodeTree& tree, size_t max_nodes) {
   std::vector<SnapshotNode> nodes;
+  // A count that lies costs at most this much address space up front.
+  nodes.reserve(std::min({tree.size(), max_nodes, size_t{1} << 16}));
+  if (CollectInOrder(tree, std::min(tree.size(), max_nodes), nodes)) {
+    return nodes;
+  }
+  nodes.clear();
   std::unordered_set<const VmPageListNode*> seen;
   std::vector<const VmPageListNode*> stack;
   auto followable = [&](const VmPageListNode* p) {
-    const uintptr_t bits = reinterpret_cast<uintptr_t>(p);
-    return p != nullptr && (bits & 1) == 0 && bits % alignof(VmPageListNode) == 0 &&
-           seen.count(p) == 0 && seen.size() < max_nodes;
+    return Followable(p) && seen.count(p) == 0 && seen.size() < max_nodes;
   };
   const VmPageListNode* root = tree.root_ptr();
   if (followable(root)) {

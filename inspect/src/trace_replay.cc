@@ -472,6 +472,12 @@ std::vector<SnapshotList> TraceReplay::Lists(bool registered_only) const {
     for (SnapshotNode& node : state.nodes) {
       auto it = info->nodes.find(node.key);
       node.address = it != info->nodes.end() ? it->second : 0;
+      if (it == info->nodes.end()) {
+        state.problems.push_back(SnapshotProblem{
+            info->address, fmt::format("the replay holds a node at key {:#x} that the trace never "
+                                       "allocated there (the replay diverged)",
+                                       node.key)});
+      }
     }
     state.head.address = object->head_address;
     state.tail.address = object->tail_address;

@@ -92,17 +92,6 @@ Event MakeEvent(EventKind kind, uint64_t object, uint64_t a0 = 0, uint64_t a1 = 
   return event;
 }
 
-SnapshotNode NodeOf(const VmPageListNode& node, uint64_t address) {
-  SnapshotNode out;
-  out.address = address;
-  out.key = node.offset();
-  out.canary = PageListAccess::canary(node);
-  for (size_t i = 0; i < out.slots.size(); i++) {
-    out.slots[i] = PageListAccess::raw(PageListAccess::slot(node, i));
-  }
-  return out;
-}
-
 // What went wrong while replaying up to the cursor, counted from the start of the trace.
 struct Tally {
   uint64_t divergences = 0;
@@ -508,52 +497,8 @@ std::vector<StreamEvent> TraceSource::EventsAround(uint64_t first, size_t count)
 Snapshot TraceSource::Read() {
   Snapshot snapshot;
   snapshot.source = fmt::format("trace {} @ event {} of {}", path_, position_, size());
-  const TraceResolver& resolver = replay_->resolver();
-  const inspect::TraceLayout& layout = resolver.layout();
-  for (const auto& [key, list] : resolver.lists()) {
-    if (!list.alive || list.address == 0) {
-      continue;
-    }
-    SnapshotList out;
-    out.address = list.address;
-    out.registry_id = list.registered ? list.registry_id : 0;
-    out.name = list.name;
-    out.skew = list.skew;
-    auto add_nodes = [&](const PageListAccess::NodeTree& tree) {
-      out.tree_count = tree.size();
-      for (const VmPageListNode& node : tree) {
-        auto found = list.nodes.find(node.offset());
-        if (found == list.nodes.end()) {
-          out.problems.push_back(SnapshotProblem{
-              list.address, fmt::format("the replay holds a node at key {:#x} that the trace never "
-                                        "allocated there (the replay diverged)",
-                                        node.offset())});
-        }
-        out.nodes.push_back(NodeOf(node, found == list.nodes.end() ? 0 : found->second));
-      }
-    };
-    if (list.kind == ListKind::kSpliceList) {
-      out.kind = SnapshotListKind::kSpliceList;
-      out.splice_offset = list.splice_offset;
-      out.splice_length = list.splice_length;
-      out.splice_position = list.splice_position;
-      out.splice_finalized = list.splice_finalized;
-      if (const VmPageSpliceList* splice = replay_->SpliceList(key)) {
-        out.skew = PageListAccess::skew(*splice);
-        out.splice_offset = splice->offset();
-        out.splice_length = splice->length();
-        out.splice_position = PageListAccess::position(*splice);
-        out.splice_finalized = PageListAccess::finalized(*splice);
-        out.head = NodeOf(PageListAccess::head(*splice), list.address + layout.splice_head_offset);
-        out.tail = NodeOf(PageListAccess::tail(*splice), list.address + layout.splice_tail_offset);
-        add_nodes(PageListAccess::middle(*splice));
-      }
-    } else if (const VmPageList* page_list = replay_->PageList(key)) {
-      out.skew = PageListAccess::skew(*page_list);
-      add_nodes(PageListAccess::nodes(*page_list));
-    }
-    snapshot.lists.push_back(std::move(out));
-  }
+  // Every live list at the cursor, as the replay captures it (the recording's addresses).
+  snapshot.lists = replay_->Lists(/*registered_only=*/false);
   // Registered lists by id (as a live registry lists them), then the others by address.
   std::sort(snapshot.lists.begin(), snapshot.lists.end(),
             [](const SnapshotList& a, const SnapshotList& b) {

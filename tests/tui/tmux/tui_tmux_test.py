@@ -482,9 +482,12 @@ def monkey(tmux: Tmux, s: str, seed: int, count: int = 400) -> None:
     tmux.run("resize-window", "-t", s, "-x", str(WIDTH), "-y", str(HEIGHT))
     tmux.keys(s, "Escape")
     tmux.keys(s, "Escape")
+    # Longer than other waits: the random keys include a few `s`, and each saves the whole
+    # snapshot as JSON, which takes seconds under AddressSanitizer on a machine busy with other
+    # tests.
     tmux.wait(s, "the whole frame back after %d random inputs" % count,
               lambda lines: len(lines) == HEIGHT and title(lines).startswith("vmpl tui  ") and
-              any(FOCUS.search(line) for line in lines))
+              any(FOCUS.search(line) for line in lines), timeout=3 * TIMEOUT)
 
 
 def demo_live(tmux: Tmux, s: str) -> None:

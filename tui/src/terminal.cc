@@ -6,6 +6,7 @@
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -18,6 +19,23 @@ namespace {
 std::atomic<bool> g_stop{false};
 
 void OnSignal(int) { g_stop.store(true); }
+
+// SIGWINCH: remembered for the main loop, then passed on to ncurses' own handler. A burst of
+// resizes can end at the size ncurses already had (no KEY_RESIZE then), while the terminal has
+// cut or reflowed what was on it: every SIGWINCH makes the next frame repaint the whole window.
+std::atomic<bool> g_winch{false};
+struct sigaction g_ncurses_winch {};
+void OnWinch(int signal, siginfo_t* info, void* context) {
+  g_winch.store(true);
+  if ((g_ncurses_winch.sa_flags & SA_SIGINFO) != 0) {
+    if (g_ncurses_winch.sa_sigaction != nullptr) {
+      g_ncurses_winch.sa_sigaction(signal, info, context);
+    }
+  } else if (g_ncurses_winch.sa_handler != SIG_DFL && g_ncurses_winch.sa_handler != SIG_IGN &&
+             g_ncurses_winch.sa_handler != nullptr) {
+    g_ncurses_winch.sa_handler(signal);
+  }
+}
 
 // Colour pairs, one per style that has a colour (pair numbers are the style's value + 1).
 struct StyleLook {
@@ -135,6 +153,22 @@ class Screen {
 
   bool colours() const { return colours_; }
 
+  // True, with ncurses told, after a SIGWINCH: the terminal's size as it is now (a burst of
+  // resizes can leave ncurses with an earlier one), and every cell to be repainted (what is on
+  // the screen is not known any more).
+  bool Resized() {
+    if (!g_winch.exchange(false)) {
+      return false;
+    }
+    winsize size{};
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_row != 0 && size.ws_col != 0 &&
+        (size.ws_row != LINES || size.ws_col != COLS)) {
+      resizeterm(size.ws_row, size.ws_col);
+    }
+    clearok(curscr, TRUE);
+    return true;
+  }
+
   // Copies |frame| into ncurses' buffer and lets ncurses send what changed.
   void Draw(const Frame& frame, bool monochrome) {
     const bool colour = colours_ && !monochrome;
@@ -225,6 +259,11 @@ bool RunTerminal(App& app, const TerminalOptions& options, std::string* error) {
   sigaction(SIGINT, &action, &old_int);
   sigaction(SIGTERM, &action, &old_term);
   sigaction(SIGHUP, &action, &old_hup);
+  struct sigaction winch {};
+  winch.sa_sigaction = OnWinch;
+  sigemptyset(&winch.sa_mask);
+  winch.sa_flags = SA_RESTART | SA_SIGINFO;
+  sigaction(SIGWINCH, &winch, &g_ncurses_winch);
 
   // htop's order of work: the refresh step (every source call), then a frame if anything
   // changed (and once a second, for clocks and rates), then the input typed meanwhile, whose
@@ -235,6 +274,10 @@ bool RunTerminal(App& app, const TerminalOptions& options, std::string* error) {
   while (!app.quit() && !g_stop.load()) {
     const uint64_t now = trace::MonotonicNs();
     pending |= app.Tick(now);
+    if (screen.Resized()) {
+      pending |= Action::kResize;
+      pending |= Action::kRedraw;
+    }
     if (pending.Has(Action::kResize)) {
       frame = Frame(COLS, LINES);
     }
@@ -258,6 +301,7 @@ bool RunTerminal(App& app, const TerminalOptions& options, std::string* error) {
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
   sigaction(SIGHUP, &old_hup, nullptr);
+  sigaction(SIGWINCH, &g_ncurses_winch, nullptr);
   g_stop.store(false);
   return true;
 }

@@ -2,8 +2,6 @@
 
 #include "demo_list.h"
 
-#include <map>
-
 #include <fmt/format.h>
 #include <vmpl/capture.h>
 #include <vmpl/model/entries.h>
@@ -11,6 +9,8 @@
 #include <vmpl/model/text_view.h>
 #include <vmpl/page_list_access.h>
 #include <vmpl/validate.h>
+
+#include <map>
 
 namespace vmpl::cli {
 namespace {
@@ -76,15 +76,13 @@ std::string FormatDemoList(const DemoList& list, const TextStyle& style) {
   std::string text = FormatList(list.list, /*slots=*/true);
   // The role goes under the list line.
   const size_t first_line = text.find('\n') + 1;
-  text.insert(first_line,
-              fmt::format("  {}\n", Paint(style, fmt::emphasis::faint, list.role)));
+  text.insert(first_line, fmt::format("  {}\n", Paint(style, fmt::emphasis::faint, list.role)));
   if (list.valid()) {
     text += fmt::format("  {}\n", Paint(style, fmt::fg(fmt::terminal_color::green), "valid"));
   } else {
-    text += fmt::format("  {}\n", Paint(style,
-                                        fmt::fg(fmt::terminal_color::red) | fmt::emphasis::bold,
-                                        "INVALID: " + Plural(list.list.problems.size(),
-                                                             "violation")));
+    text +=
+        fmt::format("  {}\n", Paint(style, fmt::fg(fmt::terminal_color::red) | fmt::emphasis::bold,
+                                    "INVALID: " + Plural(list.list.problems.size(), "violation")));
   }
   return text;
 }

@@ -6,14 +6,13 @@
 #define VMPL_CLI_DEMO_LIST_H_
 
 #include <stddef.h>
-
-#include <functional>
-#include <string>
-#include <vector>
-
-#include <nlohmann/json.hpp>
 #include <vm/vm_page_list.h>
 #include <vmpl/model/snapshot.h>
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "text_style.h"
 

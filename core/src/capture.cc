@@ -1,15 +1,14 @@
 // vmpl::Capture: live lists as snapshots (see capture.h).
 
-#include <vmpl/capture.h>
-
-#include <algorithm>
-#include <unordered_set>
-
 #include <vm/vm_page_list.h>
+#include <vmpl/capture.h>
 #include <vmpl/model/check.h>
 #include <vmpl/model/slot.h>
 #include <vmpl/page_list_access.h>
 #include <vmpl/registry.h>
+
+#include <algorithm>
+#include <unordered_set>
 
 namespace vmpl {
 

@@ -1,10 +1,8 @@
 // vmpl::CheckList: every invariant of a snapshot list (see check.h). Works on data only, so a list
 // read from a damaged target is judged without touching it again.
 
-#include <vmpl/model/check.h>
-
 #include <fmt/format.h>
-
+#include <vmpl/model/check.h>
 #include <vmpl/model/entries.h>
 #include <vmpl/model/slot.h>
 
@@ -52,9 +50,9 @@ void CheckEncoding(uint64_t raw, uint64_t node, uint64_t offset, Reporter& repor
 
 void CheckCanary(const SnapshotNode& node, const char* what, Reporter& report) {
   if (report.options.canaries && node.canary != kNodeCanary) {
-    report.Add(Violation::Kind::kNode, node.address,
-               fmt::format("{}canary is {:#x}, expected {:#x} (PLST)", what, node.canary,
-                           kNodeCanary));
+    report.Add(
+        Violation::Kind::kNode, node.address,
+        fmt::format("{}canary is {:#x}, expected {:#x} (PLST)", what, node.canary, kNodeCanary));
   }
 }
 
@@ -86,9 +84,9 @@ class IntervalTracker {
       return;
     }
     if (slot.sentinel == SlotSentinel::kEnd && slot.awaiting_clean != 0) {
-      report_.AddAt(Violation::Kind::kInterval, node, offset,
-                    fmt::format("interval End carries an awaiting-clean length {:#x}",
-                                slot.awaiting_clean));
+      report_.AddAt(
+          Violation::Kind::kInterval, node, offset,
+          fmt::format("interval End carries an awaiting-clean length {:#x}", slot.awaiting_clean));
     }
     if (slot.sentinel != SlotSentinel::kEnd && slot.awaiting_clean != 0 &&
         slot.dirty != SlotDirtyState::kDirty) {
@@ -97,10 +95,10 @@ class IntervalTracker {
     }
     if (slot.sentinel == SlotSentinel::kStart || slot.sentinel == SlotSentinel::kSlot) {
       if (open_) {
-        report_.AddAt(Violation::Kind::kInterval, node, offset,
-                      fmt::format("{} inside the interval that starts at {:#x}",
-                                  slot.sentinel == SlotSentinel::kStart ? "Start" : "Slot",
-                                  open_start_));
+        report_.AddAt(
+            Violation::Kind::kInterval, node, offset,
+            fmt::format("{} inside the interval that starts at {:#x}",
+                        slot.sentinel == SlotSentinel::kStart ? "Start" : "Slot", open_start_));
         open_ = false;
       }
       CheckMaximal(node, offset, slot.dirty);
@@ -262,9 +260,9 @@ void CheckSpliceList(const SnapshotList& list, Reporter& report) {
     CheckCanary(node, "", report);
     if (node.key % kSnapshotNodeSpan != 0 ||
         node.key < first_node + (has_head ? kSnapshotNodeSpan : 0) || node.key >= end_node) {
-      report.Add(Violation::Kind::kSplice, node.address,
-                 fmt::format("middle node key {:#x} is misaligned or outside the middle range",
-                             node.key));
+      report.Add(
+          Violation::Kind::kSplice, node.address,
+          fmt::format("middle node key {:#x} is misaligned or outside the middle range", node.key));
     }
     check_node(node, node.key);
   }

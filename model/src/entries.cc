@@ -76,13 +76,16 @@ std::vector<ListEntry> ListEntries(const SnapshotList& list, const std::vector<L
   return entries;
 }
 
-SlotCounts CountSlots(const SnapshotList& list) {
+SlotCounts CountSlots(const std::vector<ListEntry>& entries) {
   SlotCounts counts;
-  const std::vector<ListNode> nodes = ListNodes(list);
-  for (const ListEntry& entry : ListEntries(list, nodes)) {
+  for (const ListEntry& entry : entries) {
     counts.Add(entry.raw);
   }
   return counts;
+}
+
+SlotCounts CountSlots(const SnapshotList& list) {
+  return CountSlots(ListEntries(list, ListNodes(list)));
 }
 
 }  // namespace vmpl

@@ -1,10 +1,8 @@
 // The one JSON schema of a page list (see json_view.h and docs/snapshot-format.md).
 
-#include <vmpl/model/json_view.h>
-
 #include <fmt/format.h>
-
 #include <vmpl/model/entries.h>
+#include <vmpl/model/json_view.h>
 #include <vmpl/model/slot.h>
 #include <vmpl/model/text_view.h>
 
@@ -65,7 +63,7 @@ nlohmann::ordered_json SlotToJson(const SnapshotList& list, size_t index, uint64
 nlohmann::ordered_json ListToJson(const SnapshotList& list) {
   const std::vector<ListNode> nodes = ListNodes(list);
   const std::vector<ListEntry> entries = ListEntries(list, nodes);
-  const SlotCounts counts = CountSlots(list);
+  const SlotCounts counts = CountSlots(entries);
   nlohmann::ordered_json nodes_json = nlohmann::ordered_json::array();
   size_t next = 0;
   for (const ListNode& node : nodes) {
@@ -93,8 +91,8 @@ nlohmann::ordered_json ListToJson(const SnapshotList& list) {
       {"address", Hex(list.address)},
       // null when the list was not found through the registry / has no name.
       {"registry_id", list.registry_id != 0 ? nlohmann::ordered_json(list.registry_id) : nullptr},
-      {"name", list.registry_id != 0 || !list.name.empty() ? nlohmann::ordered_json(list.name)
-                                                           : nullptr},
+      {"name",
+       list.registry_id != 0 || !list.name.empty() ? nlohmann::ordered_json(list.name) : nullptr},
       {"kind", list.kind == SnapshotListKind::kSpliceList ? "splice-list" : "page-list"},
       {"skew", Hex(list.skew)},
       {"tree_count", list.tree_count},

@@ -1,8 +1,7 @@
 // The one slot decoder (see slot.h).
 
-#include <vmpl/model/slot.h>
-
 #include <fmt/format.h>
+#include <vmpl/model/slot.h>
 
 namespace vmpl {
 
@@ -104,8 +103,8 @@ std::vector<std::string> SlotEncodingProblems(uint64_t raw) {
       break;
     case SlotKind::kInterval:
       if (slot.sentinel == SlotSentinel::kInvalid) {
-        problems.push_back(fmt::format("interval sentinel kind {} is not valid",
-                                       (raw >> kSentinelShift) & 3));
+        problems.push_back(
+            fmt::format("interval sentinel kind {} is not valid", (raw >> kSentinelShift) & 3));
       }
       if (slot.interval_type != 0) {
         problems.push_back(
@@ -124,28 +123,25 @@ std::vector<std::string> SlotEncodingProblems(uint64_t raw) {
 }
 
 void SlotCounts::Add(uint64_t raw) {
-  if (raw == 0) {
-    return;
-  }
-  switch (raw & kTypeMask) {
-    case kTypePage:
+  const DecodedSlot slot = DecodeRawSlot(raw);
+  switch (slot.kind) {
+    case SlotKind::kEmpty:
+      break;
+    case SlotKind::kPage:
       pages++;
       break;
-    case kTypeMarker:
+    case SlotKind::kMarker:
       markers++;
       break;
-    case kTypeReference:
+    case SlotKind::kReference:
       references++;
       break;
-    default: {
+    case SlotKind::kInterval:
       interval_sentinels++;
-      const uint64_t sentinel = (raw >> kSentinelShift) & 3;
-      if (sentinel == static_cast<uint64_t>(SlotSentinel::kSlot) ||
-          sentinel == static_cast<uint64_t>(SlotSentinel::kStart)) {
+      if (slot.sentinel == SlotSentinel::kSlot || slot.sentinel == SlotSentinel::kStart) {
         intervals++;
       }
       break;
-    }
   }
 }
 

@@ -1,11 +1,10 @@
 // Snapshot helpers: problem counts, content digests and differences (see snapshot.h).
 
+#include <fmt/format.h>
 #include <vmpl/model/snapshot.h>
 
 #include <algorithm>
 #include <map>
-
-#include <fmt/format.h>
 
 namespace vmpl {
 
@@ -71,18 +70,18 @@ std::string FirstListDifference(const std::string& who, const SnapshotList& s,
   }
   if (s.splice_offset != t.splice_offset || s.splice_length != t.splice_length ||
       s.splice_position != t.splice_position || s.splice_finalized != t.splice_finalized) {
-    return fmt::format("{}: splice state (offset {:#x} length {:#x} position {:#x}{}) vs "
-                       "({:#x} {:#x} {:#x}{})",
-                       who, s.splice_offset, s.splice_length, s.splice_position,
-                       s.splice_finalized ? " finalized" : "", t.splice_offset, t.splice_length,
-                       t.splice_position, t.splice_finalized ? " finalized" : "");
+    return fmt::format(
+        "{}: splice state (offset {:#x} length {:#x} position {:#x}{}) vs "
+        "({:#x} {:#x} {:#x}{})",
+        who, s.splice_offset, s.splice_length, s.splice_position,
+        s.splice_finalized ? " finalized" : "", t.splice_offset, t.splice_length, t.splice_position,
+        t.splice_finalized ? " finalized" : "");
   }
   auto slots_differ = [&](const std::string& where, const SnapshotNode& x,
                           const SnapshotNode& y) -> std::string {
     for (size_t i = 0; i < kSnapshotFanOut; i++) {
       if (x.slots[i] != y.slots[i]) {
-        return fmt::format("{}: {} slot {}: {:#x} vs {:#x}", who, where, i, x.slots[i],
-                           y.slots[i]);
+        return fmt::format("{}: {} slot {}: {:#x} vs {:#x}", who, where, i, x.slots[i], y.slots[i]);
       }
     }
     return "";
@@ -99,8 +98,8 @@ std::string FirstListDifference(const std::string& who, const SnapshotList& s,
       return fmt::format("{}: node {} at key {:#x} vs {:#x}", who, n, s.nodes[n].key,
                          t.nodes[n].key);
     }
-    if (std::string d = slots_differ(fmt::format("node {:#x}", s.nodes[n].key), s.nodes[n],
-                                     t.nodes[n]);
+    if (std::string d =
+            slots_differ(fmt::format("node {:#x}", s.nodes[n].key), s.nodes[n], t.nodes[n]);
         !d.empty()) {
       return d;
     }

@@ -1,8 +1,7 @@
 // The one text view of a page list (see text_view.h and docs/snapshot-format.md).
 
-#include <vmpl/model/text_view.h>
-
 #include <fmt/format.h>
+#include <vmpl/model/text_view.h>
 
 namespace vmpl {
 namespace {
@@ -35,6 +34,30 @@ std::string IntervalText(const DecodedSlot& slot) {
     text += fmt::format(" (stray bits {:#x})", raw & slot_bits::kUnusedMask);
   }
   return text;
+}
+
+// The list line, with |counts| of its entries.
+std::string ListLineWith(const SnapshotList& list, const SlotCounts& counts) {
+  std::string title = "list ";
+  if (list.registry_id != 0) {
+    title += fmt::format("{} ", list.registry_id);
+  }
+  if (list.registry_id != 0 || !list.name.empty()) {
+    title += fmt::format("'{}' ", EscapeText(list.name, true));
+  }
+  std::string splice;
+  if (list.kind == SnapshotListKind::kSpliceList) {
+    splice = fmt::format("offset {:#x}, length {:#x}, position {:#x}, {}, ", list.splice_offset,
+                         list.splice_length, list.splice_position,
+                         list.splice_finalized ? "finalized" : "not finalized");
+  }
+  return fmt::format(
+      "{}at {:#x} ({}): {}skew {:#x}, {}, {}, {}, {}, {} ({}){}", title, list.address,
+      list.kind == SnapshotListKind::kSpliceList ? "splice list" : "page list", splice, list.skew,
+      Plural(list.nodes.size(), "node"), Plural(counts.pages, "page"),
+      Plural(counts.references, "reference"), Plural(counts.markers, "marker"),
+      Plural(counts.intervals, "interval"), Plural(counts.interval_sentinels, "interval sentinel"),
+      list.complete ? "" : " INCOMPLETE");
 }
 
 }  // namespace
@@ -85,38 +108,17 @@ std::string NodeLine(const ListNode& node) {
     empty = empty && raw == 0;
   }
   return fmt::format("{}node {:#x} key {:#x} offsets [{:#x}, {:#x}){}", part, node.node->address,
-                     node.node->key, node.first_offset(), node.end_offset(), empty ? ": EMPTY" : "");
+                     node.node->key, node.first_offset(), node.end_offset(),
+                     empty ? ": EMPTY" : "");
 }
 
-std::string ListLine(const SnapshotList& list) {
-  const SlotCounts counts = CountSlots(list);
-  std::string title = "list ";
-  if (list.registry_id != 0) {
-    title += fmt::format("{} ", list.registry_id);
-  }
-  if (list.registry_id != 0 || !list.name.empty()) {
-    title += fmt::format("'{}' ", EscapeText(list.name, true));
-  }
-  std::string splice;
-  if (list.kind == SnapshotListKind::kSpliceList) {
-    splice = fmt::format("offset {:#x}, length {:#x}, position {:#x}, {}, ", list.splice_offset,
-                         list.splice_length, list.splice_position,
-                         list.splice_finalized ? "finalized" : "not finalized");
-  }
-  return fmt::format(
-      "{}at {:#x} ({}): {}skew {:#x}, {}, {}, {}, {}, {} ({}){}", title, list.address,
-      list.kind == SnapshotListKind::kSpliceList ? "splice list" : "page list", splice, list.skew,
-      Plural(list.nodes.size(), "node"), Plural(counts.pages, "page"),
-      Plural(counts.references, "reference"), Plural(counts.markers, "marker"),
-      Plural(counts.intervals, "interval"), Plural(counts.interval_sentinels, "interval sentinel"),
-      list.complete ? "" : " INCOMPLETE");
-}
+std::string ListLine(const SnapshotList& list) { return ListLineWith(list, CountSlots(list)); }
 
 std::string FormatList(const SnapshotList& list, bool slots) {
-  std::string out = ListLine(list) + "\n";
+  const std::vector<ListNode> nodes = ListNodes(list);
+  const std::vector<ListEntry> entries = ListEntries(list, nodes);
+  std::string out = ListLineWith(list, CountSlots(entries)) + "\n";
   if (slots) {
-    const std::vector<ListNode> nodes = ListNodes(list);
-    const std::vector<ListEntry> entries = ListEntries(list, nodes);
     size_t next = 0;
     for (const ListNode& node : nodes) {
       out += "  " + NodeLine(node) + "\n";
@@ -126,7 +128,8 @@ std::string FormatList(const SnapshotList& list, bool slots) {
     }
   }
   for (const SnapshotProblem& problem : list.problems) {
-    out += fmt::format("  PROBLEM at {:#x}: {}\n", problem.address, EscapeText(problem.message, false));
+    out += fmt::format("  PROBLEM at {:#x}: {}\n", problem.address,
+                       EscapeText(problem.message, false));
   }
   return out;
 }

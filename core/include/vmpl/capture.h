@@ -18,10 +18,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <vmpl/model/snapshot.h>
 
 #include <vector>
-
-#include <vmpl/model/snapshot.h>
 
 class VmPageList;
 class VmPageSpliceList;

@@ -22,11 +22,10 @@
 #define VMPL_MODEL_CHECK_H_
 
 #include <stdint.h>
+#include <vmpl/model/snapshot.h>
 
 #include <string>
 #include <vector>
-
-#include <vmpl/model/snapshot.h>
 
 namespace vmpl {
 
@@ -55,7 +54,8 @@ struct Violation {
 const char* ViolationKindName(Violation::Kind kind);
 
 // VmPageList::MAX_SIZE: no node key reaches it (pinned against the core in core/src/capture.cc).
-inline constexpr uint64_t kSnapshotMaxSize = ~uint64_t{0} - (~uint64_t{0} % (2 * kSnapshotNodeSpan));
+inline constexpr uint64_t kSnapshotMaxSize =
+    ~uint64_t{0} - (~uint64_t{0} % (2 * kSnapshotNodeSpan));
 
 struct CheckOptions {
   // Check each node's canary against "PLST". A decoder that read the list with a layout checks

@@ -13,11 +13,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include <vector>
-
 #include <vmpl/model/slot.h>
 #include <vmpl/model/snapshot.h>
+
+#include <vector>
 
 namespace vmpl {
 
@@ -62,6 +61,8 @@ std::vector<ListEntry> ListEntries(const SnapshotList& list, const std::vector<L
 
 // Counts of |list|'s entries, in the one vocabulary.
 SlotCounts CountSlots(const SnapshotList& list);
+// The same counts, of entries already walked (ListEntries).
+SlotCounts CountSlots(const std::vector<ListEntry>& entries);
 
 }  // namespace vmpl
 

@@ -6,11 +6,10 @@
 #ifndef VMPL_MODEL_JSON_VIEW_H_
 #define VMPL_MODEL_JSON_VIEW_H_
 
-#include <string>
+#include <vmpl/model/snapshot.h>
 
 #include <nlohmann/json.hpp>
-
-#include <vmpl/model/snapshot.h>
+#include <string>
 
 namespace vmpl {
 

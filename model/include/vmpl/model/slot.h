@@ -71,9 +71,15 @@ struct DecodedSlot {
   uint8_t interval_type = 0;
   uint64_t awaiting_clean = 0;
 
-  bool IsIntervalStart() const { return kind == SlotKind::kInterval && sentinel == SlotSentinel::kStart; }
-  bool IsIntervalEnd() const { return kind == SlotKind::kInterval && sentinel == SlotSentinel::kEnd; }
-  bool IsIntervalSlot() const { return kind == SlotKind::kInterval && sentinel == SlotSentinel::kSlot; }
+  bool IsIntervalStart() const {
+    return kind == SlotKind::kInterval && sentinel == SlotSentinel::kStart;
+  }
+  bool IsIntervalEnd() const {
+    return kind == SlotKind::kInterval && sentinel == SlotSentinel::kEnd;
+  }
+  bool IsIntervalSlot() const {
+    return kind == SlotKind::kInterval && sentinel == SlotSentinel::kSlot;
+  }
 };
 
 DecodedSlot DecodeRawSlot(uint64_t raw);

@@ -13,13 +13,12 @@
 #define VMPL_MODEL_TEXT_VIEW_H_
 
 #include <stdint.h>
-
-#include <string>
-#include <string_view>
-
 #include <vmpl/model/entries.h>
 #include <vmpl/model/slot.h>
 #include <vmpl/model/snapshot.h>
+
+#include <string>
+#include <string_view>
 
 namespace vmpl {
 

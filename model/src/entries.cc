@@ -25,6 +25,11 @@ uint64_t ListNode::first_offset() const { return base >= skew ? base - skew : 0;
 
 uint64_t ListNode::end_offset() const { return base + kSnapshotNodeSpan - skew; }
 
+uint64_t InlineNodeBase(const SnapshotList& list, NodePart part) {
+  const uint64_t start = list.splice_offset + list.skew;
+  return RoundDownToNode(part == NodePart::kTail ? start + list.splice_length : start);
+}
+
 std::vector<ListNode> ListNodes(const SnapshotList& list) {
   std::vector<ListNode> nodes;
   nodes.reserve(list.nodes.size() + 2);
@@ -35,13 +40,13 @@ std::vector<ListNode> ListNodes(const SnapshotList& list) {
     return nodes;
   }
   // A splice list: VmPageSpliceList's rule for where an offset lives.
-  const uint64_t start = list.splice_offset + list.skew;
-  const uint64_t end = start + list.splice_length;
-  nodes.push_back(ListNode{&list.head, NodePart::kHead, RoundDownToNode(start), list.skew});
+  nodes.push_back(
+      ListNode{&list.head, NodePart::kHead, InlineNodeBase(list, NodePart::kHead), list.skew});
   for (const SnapshotNode& node : list.nodes) {
     nodes.push_back(ListNode{&node, NodePart::kTree, node.key, list.skew});
   }
-  nodes.push_back(ListNode{&list.tail, NodePart::kTail, RoundDownToNode(end), list.skew});
+  nodes.push_back(
+      ListNode{&list.tail, NodePart::kTail, InlineNodeBase(list, NodePart::kTail), list.skew});
   return nodes;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "vmpl/model/entries.h"
 #include "vmpl/model/slot.h"
 #include "vmpl/model/text_view.h"
 
@@ -22,7 +23,6 @@ using vmpl::SlotSentinel;
 
 constexpr uint64_t kPageSize = 4096;
 constexpr int kSlots = 16;
-constexpr uint64_t kNodeBytes = kSlots * kPageSize;
 constexpr size_t kDumpBytesPerLine = 16;
 
 // Lines of "label: value", collected in order.
@@ -128,10 +128,10 @@ std::vector<DetailLine> FormatSlotDetail(const vmpl::SnapshotList& list,
   uint64_t key = node.key;
   std::string_view role;
   if (splice && &node == &list.head) {
-    key = (list.splice_offset + list.skew) / kNodeBytes * kNodeBytes;
+    key = vmpl::InlineNodeBase(list, vmpl::NodePart::kHead);
     role = "splice head, ";
   } else if (splice && &node == &list.tail) {
-    key = (list.splice_offset + list.splice_length + list.skew) / kNodeBytes * kNodeBytes;
+    key = vmpl::InlineNodeBase(list, vmpl::NodePart::kTail);
     role = "splice tail, ";
   }
   lines.Add("node", fmt::format("{}key {:#x} at {:#x}", role, key, node.address));

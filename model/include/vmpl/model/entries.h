@@ -53,6 +53,10 @@ struct ListEntry {
   uint64_t range_end = 0;
 };
 
+// The key of the node a splice list's inline head or tail stands for (|part| kHead or kTail):
+// the node holding the range's offset, or its end, the skew applied.
+uint64_t InlineNodeBase(const SnapshotList& list, NodePart part);
+
 // The nodes of |list| in offset order (a splice list: head, middle nodes, tail).
 std::vector<ListNode> ListNodes(const SnapshotList& list);
 

@@ -238,9 +238,8 @@ void CheckSpliceList(const SnapshotList& list, Reporter& report) {
     return true;
   };
 
-  const uint64_t first_node = (offset + list.skew) - (offset + list.skew) % kSnapshotNodeSpan;
-  const uint64_t end = offset + length + list.skew;
-  const uint64_t end_node = end - end % kSnapshotNodeSpan;
+  const uint64_t first_node = InlineNodeBase(list, NodePart::kHead);
+  const uint64_t end_node = InlineNodeBase(list, NodePart::kTail);
   const bool has_head = (offset + list.skew) % kSnapshotNodeSpan != 0;
   const bool head_is_tail = has_head && first_node == end_node;
   CheckCanary(list.head, "head ", report);
